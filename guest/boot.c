@@ -1,0 +1,85 @@
+/* boot.c: from the entry to main(): boot info, console, memory, clocks, libc. */
+#include <elf.h>
+#include <string.h>
+
+#include "libos.h"
+
+#define MAX_ARGS 256
+
+struct vmm_boot_record vmm_boot_record;
+struct boot_info boot;
+
+extern const Elf64_Ehdr __ehdr_start;
+extern char _end[];
+int main(int argc, char **argv, char **envp);
+int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **argv,
+		      void (*init)(void), void (*fini)(void), void (*ldso)(void));
+_Noreturn void guest_boot(uint64_t info, uint64_t magic);
+
+static int main_entry(int argc, char **argv, char **envp)
+{
+	vmm_boot_record.tsc_main = rdtsc();
+	return main(argc, argv, envp);
+}
+
+/* argv, an empty envp, then the auxiliary vector musl reads (TLS, canary). */
+static char **initial_vector(char *line, int *argc)
+{
+	static char *vec[MAX_ARGS + 2 + 12];
+	static uint8_t at_random[16];
+	int n = cmdline_parse(line, vec, MAX_ARGS, "app");
+	unsigned long *aux = (unsigned long *)&vec[n + 2];
+
+	random_fill(at_random, sizeof(at_random));
+	vec[n] = NULL;
+	vec[n + 1] = NULL;
+	aux[0] = AT_PHDR;
+	aux[1] = (unsigned long)&__ehdr_start + __ehdr_start.e_phoff;
+	aux[2] = AT_PHENT;
+	aux[3] = sizeof(Elf64_Phdr);
+	aux[4] = AT_PHNUM;
+	aux[5] = __ehdr_start.e_phnum;
+	aux[6] = AT_PAGESZ;
+	aux[7] = 4096;
+	aux[8] = AT_RANDOM;
+	aux[9] = (unsigned long)at_random;
+	aux[10] = AT_NULL;
+	aux[11] = 0;
+	*argc = n;
+	return vec;
+}
+
+/* The command line lives in read-only boot data; argv needs a writable copy. */
+static char *copy_cmdline(const char *src)
+{
+	size_t len = src ? strlen(src) : 0;
+	char *dst = pages_alloc(len + 1);
+
+	if (!dst)
+		hc_exit(255);
+	if (len)
+		memcpy(dst, src, len);
+	return dst;
+}
+
+_Noreturn void guest_boot(uint64_t info, uint64_t magic)
+{
+	uint64_t stack_bottom;
+	char **argv;
+	int argc;
+
+	if (magic == VMM_BOOT_MAGIC) {
+		boot.under_vmm = 1;
+		if (bootinfo_from_fdt(&boot, (const void *)(uintptr_t)info))
+			hc_exit(255);
+	} else {
+		bootinfo_from_pvh(&boot, (const struct hvm_start_info *)(uintptr_t)info);
+	}
+	stack_bottom = boot.mem_size - vmm_stack_size(boot.mem_size) - VMM_PAGE_SIZE;
+	pages_init((uint64_t)_end, stack_bottom);
+	clock_init(&boot);
+	random_init(boot.seed);
+	argv = initial_vector(copy_cmdline(boot.cmdline), &argc);
+	__libc_start_main(main_entry, argc, argv, NULL, NULL, NULL);
+	hc_exit(255);
+}

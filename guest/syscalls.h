@@ -1,0 +1,22 @@
+/* syscalls.h: the system calls the library OS implements, one list. */
+#ifndef SYSCALLS_H
+#define SYSCALLS_H
+
+/* Every handler takes the six raw arguments. */
+typedef long sys_fn(const long a[6]);
+
+#define SYSCALL_LIST(X)                                                          \
+	X(read) X(write) X(readv) X(writev) X(close) X(ioctl) X(fstat) X(lseek) \
+	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(mremap)               \
+	X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep)  \
+	X(clock_nanosleep) X(sched_yield)                                       \
+	X(exit) X(exit_group) X(getpid) X(gettid) X(getppid) X(getuid)          \
+	X(geteuid) X(getgid) X(getegid) X(uname) X(getrandom) X(arch_prctl)     \
+	X(set_tid_address) X(rt_sigprocmask) X(rt_sigaction) X(kill) X(tkill)   \
+	X(tgkill) X(prlimit64) X(sysinfo)
+
+#define DECLARE(name) sys_fn sys_##name;
+SYSCALL_LIST(DECLARE)
+#undef DECLARE
+
+#endif

@@ -1,0 +1,156 @@
+/* fault.c: the crash report: what happened, registers, symbolized backtrace. */
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+#define BACKTRACE_MAX 32
+
+static const char *const vector_names[VMM_FAULT_VECTORS] = {
+	[0] = "divide error (#DE)",	[1] = "debug (#DB)",
+	[3] = "breakpoint (#BP)",	[4] = "overflow (#OF)",
+	[5] = "bound range (#BR)",	[6] = "invalid opcode (#UD)",
+	[7] = "device not available (#NM)", [8] = "double fault (#DF)",
+	[10] = "invalid TSS (#TS)",	[11] = "segment not present (#NP)",
+	[12] = "stack fault (#SS)",	[13] = "general protection fault (#GP)",
+	[14] = "page fault (#PF)",	[16] = "x87 error (#MF)",
+	[17] = "alignment check (#AC)", [18] = "machine check (#MC)",
+	[19] = "SIMD error (#XM)",	[21] = "control protection (#CP)",
+};
+
+/* "name+0x1c (file.c)" for a code address, or the bare address. */
+static void symbolize(const struct vmm *vm, uint64_t addr, char *buf, size_t size)
+{
+	const struct sym *s = symtab_lookup(&vm->syms, addr);
+
+	if (!s)
+		snprintf(buf, size, "%#llx", (unsigned long long)addr);
+	else if (s->file)
+		snprintf(buf, size, "%s+%#llx (%s)", s->name,
+			 (unsigned long long)(addr - s->addr), s->file);
+	else
+		snprintf(buf, size, "%s+%#llx", s->name, (unsigned long long)(addr - s->addr));
+}
+
+static void print_regs(FILE *f, const struct kvm_regs *r, uint64_t cr2)
+{
+	fprintf(f,
+		"  rip %016llx  rsp %016llx  rflags %08llx  cr2 %016llx\n"
+		"  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx\n"
+		"  rsi %016llx  rdi %016llx  rbp %016llx  r8  %016llx\n"
+		"  r9  %016llx  r10 %016llx  r11 %016llx  r12 %016llx\n"
+		"  r13 %016llx  r14 %016llx  r15 %016llx\n",
+		r->rip, r->rsp, r->rflags, (unsigned long long)cr2, r->rax, r->rbx, r->rcx, r->rdx,
+		r->rsi, r->rdi, r->rbp, r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14,
+		r->r15);
+}
+
+/* Follows the frame-pointer chain; every read is checked, the walk bounded. */
+static void backtrace(const struct vmm *vm, FILE *f, uint64_t rip, uint64_t rbp)
+{
+	char sym[200];
+
+	symbolize(vm, rip, sym, sizeof(sym));
+	fprintf(f, "backtrace:\n  #0  %s\n", sym);
+	for (int i = 1; i < BACKTRACE_MAX && rbp % 8 == 0; i++) {
+		const uint64_t *frame = gpa_ptr(&vm->mem, rbp, 16);
+
+		if (!frame || !frame[1] || !symtab_lookup(&vm->syms, frame[1]))
+			break;
+		symbolize(vm, frame[1], sym, sizeof(sym));
+		fprintf(f, "  #%-2d %s\n", i, sym);
+		if (frame[0] <= rbp)
+			break;
+		rbp = frame[0];
+	}
+}
+
+static void report(struct vmm *vm, const char *what, struct kvm_regs *r, uint64_t cr2)
+{
+	char buf[8192], sym[200];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	if (!f)
+		return;
+	symbolize(vm, r->rip, sym, sizeof(sym));
+	fprintf(f, "vmm: guest %s in %s\n", what, sym);
+	print_regs(f, r, cr2);
+	backtrace(vm, f, r->rip, r->rbp);
+	fclose(f);
+	buf[sizeof(buf) - 1] = 0;
+	/* One write, so reports of concurrent VMs do not interleave. */
+	if (write(vm->cfg.report_fd, buf, strlen(buf)) < 0)
+		return;
+}
+
+static int get_state(struct vmm *vm, struct kvm_regs *r, uint64_t *cr2)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		return -1;
+	*cr2 = s.cr2;
+	return 0;
+}
+
+void fault_report(struct vmm *vm, const char *fmt, ...)
+{
+	struct kvm_regs r;
+	uint64_t cr2;
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (get_state(vm, &r, &cr2) == 0)
+		report(vm, what, &r, cr2);
+}
+
+static void describe(const struct vmm *vm, const struct vmm_fault_frame *fr, uint64_t cr2,
+		     char *what, size_t size)
+{
+	uint64_t guard = vm->mem.size - vmm_stack_size(vm->mem.size) - VMM_PAGE_SIZE;
+	const char *name = fr->vector < VMM_FAULT_VECTORS ? vector_names[fr->vector] : NULL;
+
+	if (fr->vector == 14 && cr2 >= guard && cr2 < guard + VMM_PAGE_SIZE)
+		snprintf(what, size, "stack overflow (page fault on the guard page at %#llx)",
+			 (unsigned long long)cr2);
+	else if (fr->vector == 14)
+		snprintf(what, size, "page fault (#PF) on a %s of %#llx (%s)",
+			 fr->error & 16 ? "fetch" : fr->error & 2 ? "write" : "read",
+			 (unsigned long long)cr2, fr->error & 1 ? "protection" : "not mapped");
+	else
+		snprintf(what, size, "%s, error code %#llx", name ? name : "exception",
+			 (unsigned long long)fr->error);
+}
+
+void fault_report_frame(struct vmm *vm)
+{
+	struct vmm_fault_frame fr;
+	struct kvm_regs r;
+	uint64_t cr2;
+	char what[200];
+	const void *p;
+
+	if (get_state(vm, &r, &cr2) < 0)
+		return;
+	p = gpa_ptr(&vm->mem, r.rsp, sizeof(fr));
+	if (!p) {
+		report(vm, "fault (frame unreadable)", &r, cr2);
+		return;
+	}
+	memcpy(&fr, p, sizeof(fr));
+	/* The registers the CPU and the stub saved are the ones at the fault. */
+	r.rax = fr.rax;
+	r.rdx = fr.rdx;
+	r.rip = fr.rip;
+	r.rsp = fr.rsp;
+	r.rflags = fr.rflags;
+	describe(vm, &fr, cr2, what, sizeof(what));
+	report(vm, what, &r, cr2);
+}

@@ -1,0 +1,62 @@
+/* fdt_build.c: build the guest's flattened device tree with libfdt. */
+#include "fdt_build.h"
+
+#include <libfdt.h>
+
+#include "abi.h"
+
+/* Every libfdt call goes through here so a failure names its expression. */
+#define FDT_CHECK(expr)                      \
+	do {                                 \
+		int rc_ = (expr);            \
+		if (rc_ < 0) {               \
+			*what = #expr;       \
+			return rc_;          \
+		}                            \
+	} while (0)
+
+static int root_props(void *fdt, const char **what)
+{
+	FDT_CHECK(fdt_property_string(fdt, "compatible", "vmm,microvm"));
+	FDT_CHECK(fdt_property_u32(fdt, "#address-cells", 2));
+	FDT_CHECK(fdt_property_u32(fdt, "#size-cells", 2));
+	return 0;
+}
+
+static int memory_node(void *fdt, const struct fdt_params *p, const char **what)
+{
+	fdt64_t reg[2] = { cpu_to_fdt64(0), cpu_to_fdt64(p->mem_size) };
+
+	FDT_CHECK(fdt_begin_node(fdt, "memory@0"));
+	FDT_CHECK(fdt_property_string(fdt, "device_type", "memory"));
+	FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
+	FDT_CHECK(fdt_end_node(fdt));
+	return 0;
+}
+
+static int chosen_node(void *fdt, const struct fdt_params *p, const char **what)
+{
+	FDT_CHECK(fdt_begin_node(fdt, "chosen"));
+	FDT_CHECK(fdt_property_string(fdt, "bootargs", p->bootargs));
+	FDT_CHECK(fdt_property(fdt, "rng-seed", p->seed, sizeof(p->seed)));
+	FDT_CHECK(fdt_property_u64(fdt, VMM_FDT_TSC_HZ, p->tsc_hz));
+	FDT_CHECK(fdt_property_u64(fdt, VMM_FDT_BOOT_TSC, p->boot_tsc));
+	FDT_CHECK(fdt_property_u64(fdt, VMM_FDT_BOOT_REALTIME, p->boot_realtime_ns));
+	FDT_CHECK(fdt_end_node(fdt));
+	return 0;
+}
+
+int fdt_build(void *buf, size_t size, const struct fdt_params *p, const char **what)
+{
+	int rc;
+
+	FDT_CHECK(fdt_create(buf, (int)size));
+	FDT_CHECK(fdt_finish_reservemap(buf));
+	FDT_CHECK(fdt_begin_node(buf, ""));
+	if ((rc = root_props(buf, what)) || (rc = memory_node(buf, p, what)) ||
+	    (rc = chosen_node(buf, p, what)))
+		return rc;
+	FDT_CHECK(fdt_end_node(buf));
+	FDT_CHECK(fdt_finish(buf));
+	return 0;
+}

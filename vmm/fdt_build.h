@@ -1,0 +1,19 @@
+/* fdt_build.h: the device tree vmm hands the guest. */
+#ifndef VMM_FDT_BUILD_H
+#define VMM_FDT_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fdt_params {
+	uint64_t mem_size;
+	const char *bootargs;
+	uint64_t tsc_hz;
+	uint64_t boot_tsc, boot_realtime_ns;
+	uint8_t seed[32];
+};
+
+/* Builds the tree into buf; 0, or a negative libfdt error with *what set. */
+int fdt_build(void *buf, size_t size, const struct fdt_params *p, const char **what);
+
+#endif
