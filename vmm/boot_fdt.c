@@ -74,11 +74,43 @@ static char *make_cmdline(const struct vmm *vm, struct vmm_error *err)
 	return line;
 }
 
+/*
+ * Built in a small host buffer, then copied: fdt_create() zeroes its whole
+ * buffer, and faulting in VMM_FDT_MAX of guest RAM would cost ~250 us.
+ */
+static int build(struct vmm *vm, const struct fdt_params *p, uint64_t *fdt_size,
+		 struct vmm_error *err)
+{
+	size_t size = 4096 + strlen(p->bootargs);
+	const char *what = "";
+	void *buf;
+	int rc;
+
+	for (;; size *= 2) {
+		if (size > VMM_FDT_MAX)
+			return vmm_fail(err, VMM_ERR_CONFIG, "device tree larger than %llu bytes",
+					VMM_FDT_MAX);
+		buf = malloc(size);
+		if (!buf)
+			return vmm_fail(err, VMM_ERR_HOST, "out of memory");
+		rc = fdt_build(buf, size, p, &what);
+		if (rc != -FDT_ERR_NOSPACE)
+			break;
+		free(buf);
+	}
+	if (rc == 0) {
+		*fdt_size = fdt_totalsize(buf);
+		memcpy(gpa_ptr(&vm->mem, VMM_FDT_ADDR, *fdt_size), buf, *fdt_size);
+	}
+	free(buf);
+	if (rc < 0)
+		return vmm_fail(err, VMM_ERR_HOST, "device tree: %s: %s", what, fdt_strerror(rc));
+	return 0;
+}
+
 int boot_fdt_write(struct vmm *vm, uint64_t *fdt_size, struct vmm_error *err)
 {
 	struct fdt_params p = { .mem_size = vm->mem.size };
-	void *buf = gpa_ptr(&vm->mem, VMM_FDT_ADDR, VMM_FDT_MAX);
-	const char *what = "";
 	int rc;
 
 	if (getrandom(p.seed, sizeof(p.seed), 0) != sizeof(p.seed))
@@ -88,10 +120,7 @@ int boot_fdt_write(struct vmm *vm, uint64_t *fdt_size, struct vmm_error *err)
 	p.bootargs = make_cmdline(vm, err);
 	if (!p.bootargs)
 		return -1;
-	rc = fdt_build(buf, VMM_FDT_MAX, &p, &what);
+	rc = build(vm, &p, fdt_size, err);
 	free((void *)p.bootargs);
-	if (rc < 0)
-		return vmm_fail(err, VMM_ERR_CONFIG, "device tree: %s: %s", what, fdt_strerror(rc));
-	*fdt_size = fdt_totalsize(buf);
-	return 0;
+	return rc;
 }
