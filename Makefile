@@ -70,6 +70,43 @@ $(B)/examples/%.img: $(B)/libguest.a configs/guest.ld $$(wildcard examples/$$*/*
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(wildcard examples/$*/*.c) \
 		$(B)/libguest.a $(FDT_LIB) -o $@
 
+# Unit tests (cmocka) link libvmm; test_cmdline also takes the guest's parser.
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libvmm.a $(wildcard tests/unit/*.h) | setup
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< $(UNIT_EXTRA) $(B)/libvmm.a $(FDT_LIB) \
+		-lcmocka $(HOST_LDFLAGS) -o $@
+$(B)/tests/unit/test_cmdline: UNIT_EXTRA := guest/cmdline.c -Iguest
+$(B)/tests/unit/test_cmdline: guest/cmdline.c
+
+unit: $(UNIT_TESTS)
+
+# libFuzzer targets, built with clang into their own tree.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ivirtio -Ivmm
+build-fuzz/%: tests/fuzz/%.c $(VMM_LIB_SRC) $(wildcard vmm/*.h) | setup
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) $< $(FUZZ_LINK) -o $@
+build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c
+
+fuzz: $(FUZZ_BIN)
+
+# The whole suite: units, real microVMs, QEMU cross-boots, short fuzz runs.
+test: all unit fuzz
+	B=$(B) tests/run
+
+# The same suite with vmm and the unit tests under ASan and UBSan.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+sanitize:
+	$(MAKE) B=build-san SAN="$(SAN_FLAGS)" test
+
+$(B)/tools/%: tools/bench/%.c | setup
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
+
+bench: all $(B)/tools/runstat
+	B=$(B) tools/bench/boot
+
 run: all
 	$(B)/vmm run $(B)/examples/hello.img -- 0 hello from the guest
 
