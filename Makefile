@@ -2,6 +2,7 @@
 # `make run` boots examples/hello; `make test` runs the whole suite.
 
 B ?= build
+Q ?= @
 include configs/flags.mk
 
 VMM_LIB_SRC := $(filter-out vmm/main.c vmm/cli.c,$(wildcard vmm/*.c))
@@ -15,7 +16,7 @@ IMAGES := $(EXAMPLES:%=$(B)/examples/%.img) $(TEST_GUESTS:%=$(B)/tests/guest/%.i
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 FDT_LIB := /usr/lib/x86_64-linux-gnu/libfdt.a
 
-.PHONY: all setup run test unit sanitize fuzz bench format check-format clean
+.PHONY: all setup run test unit sanitize fuzz bench format check-format clean image
 all: $(B)/vmm $(B)/libvmm.a $(IMAGES)
 
 setup:
@@ -23,57 +24,65 @@ setup:
 
 $(B)/obj/vmm/%.o: vmm/%.c $(wildcard vmm/*.h virtio/*.h) | setup
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(B)/libvmm.a: $(VMM_LIB_OBJ)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 # Static: it saves the dynamic loader's ~0.5 ms at every start.
 $(B)/vmm: $(B)/obj/vmm/main.o $(B)/obj/vmm/cli.o $(B)/libvmm.a
-	$(HOST_CC) $(HOST_LDFLAGS) $(if $(SAN),,-static) $^ $(FDT_LIB) -o $@
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $(if $(SAN),,-static) $^ $(FDT_LIB) -o $@
 
 # The library OS.
 MUSL_SYSCALLS := /usr/include/x86_64-linux-musl/bits/syscall.h
 $(B)/gen/syscall_names.h: | setup
 	@mkdir -p $(@D)
-	sed -n 's/^\#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9]*\)$$/[\2] = "\1",/p' $(MUSL_SYSCALLS) > $@
+	$(Q)sed -n 's/^\#define __NR_\([a-z0-9_]*\)[[:space:]]*\([0-9]*\)$$/[\2] = "\1",/p' $(MUSL_SYSCALLS) > $@
 $(B)/obj/guest/syscall.o: $(B)/gen/syscall_names.h
 # musl-gcc hides /usr/include; expose just libfdt's headers to the guest.
 FDT_HEADERS := libfdt.h libfdt_env.h fdt.h
 $(B)/gen/fdt/libfdt.h: | setup
 	@mkdir -p $(@D)
-	for h in $(FDT_HEADERS); do ln -sf /usr/include/$$h $(@D)/$$h; done
+	$(Q)for h in $(FDT_HEADERS); do ln -sf /usr/include/$$h $(@D)/$$h; done
 $(GUEST_OBJ): $(B)/gen/fdt/libfdt.h
 $(B)/obj/guest/%.o: guest/%.c $(wildcard guest/*.h virtio/*.h) | setup
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -I$(B)/gen -I$(B)/gen/fdt -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -I$(B)/gen -I$(B)/gen/fdt -c $< -o $@
 $(B)/obj/guest/pvh_cpu.o: guest/pvh_cpu.c $(wildcard guest/*.h virtio/*.h) | setup
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_R0_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(GUEST_CC) $(GUEST_R0_CFLAGS) -c $< -o $@
 $(B)/obj/guest/%.o: guest/%.S virtio/abi.h | setup
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 $(B)/libguest.a: $(GUEST_OBJ)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 # An app: its .c files + the library OS + musl + libfdt -> one bootable image.
-# tools/mkimage does the same for code outside this tree.
-define image_rule
-$(B)/$(1)/%.img: $(1)/%.c $(B)/libguest.a configs/guest.ld
-	@mkdir -p $$(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $$< $(B)/libguest.a $(FDT_LIB) -o $$@
-endef
-$(eval $(call image_rule,tests/guest))
+# link_image SOURCES, OUTPUT, EXTRA-CFLAGS
+link_image = @echo "  IMAGE   $(2)"; mkdir -p $(dir $(2)); \
+	$(GUEST_CC) $(GUEST_APP_CFLAGS) $(3) $(GUEST_LDFLAGS) $(1) $(B)/libguest.a $(FDT_LIB) -o $(2)
+
+$(B)/tests/guest/%.img: tests/guest/%.c $(B)/libguest.a configs/guest.ld
+	$(call link_image,$<,$@,$(WARN))
 .SECONDEXPANSION:
 $(B)/examples/%.img: $(B)/libguest.a configs/guest.ld $$(wildcard examples/$$*/*.c)
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(wildcard examples/$*/*.c) \
-		$(B)/libguest.a $(FDT_LIB) -o $@
+	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN))
+
+# tools/mkimage's entry: make image SRCS="a.c b.c" OUT=app.img [APP_CFLAGS=...]
+image: $(B)/libguest.a
+	$(call link_image,$(SRCS),$(OUT),$(APP_CFLAGS))
 
 # Unit tests (cmocka) link libvmm; test_cmdline also takes the guest's parser.
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libvmm.a $(wildcard tests/unit/*.h) | setup
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< $(UNIT_EXTRA) $(B)/libvmm.a $(FDT_LIB) \
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Itests/unit $< $(UNIT_EXTRA) $(B)/libvmm.a $(FDT_LIB) \
 		-lcmocka $(HOST_LDFLAGS) -o $@
 $(B)/tests/unit/test_cmdline: UNIT_EXTRA := guest/cmdline.c -Iguest
 $(B)/tests/unit/test_cmdline: guest/cmdline.c
@@ -86,7 +95,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ivirtio -Ivmm
 build-fuzz/%: tests/fuzz/%.c $(VMM_LIB_SRC) $(wildcard vmm/*.h) | setup
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) $< $(FUZZ_LINK) -o $@
+	$(Q)clang $(FUZZ_FLAGS) $< $(FUZZ_LINK) -o $@
 build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c
 
 fuzz: $(FUZZ_BIN)
@@ -102,7 +111,7 @@ sanitize:
 
 $(B)/tools/%: tools/bench/%.c | setup
 	@mkdir -p $(@D)
-	$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
 
 bench: all $(B)/tools/runstat
 	B=$(B) tools/bench/boot

@@ -9,8 +9,10 @@ HOST_LDFLAGS := $(SAN)
 
 # The guest runs in ring 3 on musl. Frame pointers feed the VMM's backtraces.
 GUEST_CC := musl-gcc
-GUEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -fno-pie \
-	-fno-stack-protector $(WARN) -Ivirtio -Iguest
+# Apps get the same code generation; warnings are theirs to choose.
+GUEST_APP_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -fno-pie \
+	-fno-stack-protector
+GUEST_CFLAGS := $(GUEST_APP_CFLAGS) $(WARN) -Ivirtio -Iguest
 # Ring-0 code (the PVH boot path) must not touch SSE state.
 GUEST_R0_CFLAGS := $(GUEST_CFLAGS) -mgeneral-regs-only
 GUEST_LDFLAGS := -static -no-pie -nostartfiles -T configs/guest.ld \

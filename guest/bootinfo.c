@@ -60,6 +60,53 @@ static uint64_t pit_calibrate_tsc(void)
 	return (t1 - t0) * 200;
 }
 
+static uint8_t cmos(uint8_t reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+static uint64_t from_bcd(uint8_t v, int binary)
+{
+	return binary ? v : (uint64_t)(v & 15) + (uint64_t)(v >> 4) * 10;
+}
+
+/* Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, uint64_t m, uint64_t d)
+{
+	int64_t era;
+	uint64_t yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (uint64_t)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Wall-clock time from the CMOS RTC (UTC, as QEMU sets it); 0 without one. */
+static uint64_t rtc_realtime_ns(void)
+{
+	int binary;
+	uint64_t sec, min, hour, day, mon, year;
+	int64_t days;
+
+	for (int i = 0; i < 100000 && cmos(0x0a) & 0x80; i++)
+		; /* an update is in progress */
+	binary = cmos(0x0b) & 4;
+	sec = from_bcd(cmos(0x00), binary);
+	min = from_bcd(cmos(0x02), binary);
+	hour = from_bcd(cmos(0x04), binary);
+	day = from_bcd(cmos(0x07), binary);
+	mon = from_bcd(cmos(0x08), binary);
+	year = 2000 + from_bcd(cmos(0x09), binary);
+	if (sec > 59 || min > 59 || hour > 23 || !day || day > 31 || !mon || mon > 12)
+		return 0;
+	days = days_from_civil((int64_t)year, mon, day);
+	return ((uint64_t)days * 86400 + hour * 3600 + min * 60 + sec) * 1000000000ULL;
+}
+
 void bootinfo_from_pvh(struct boot_info *bi, const struct hvm_start_info *si)
 {
 	bi->under_vmm = 0;
@@ -67,6 +114,7 @@ void bootinfo_from_pvh(struct boot_info *bi, const struct hvm_start_info *si)
 	bi->cmdline = si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : "";
 	bi->boot_tsc = rdtsc();
 	bi->tsc_hz = pit_calibrate_tsc();
+	bi->boot_realtime_ns = rtc_realtime_ns();
 	/* No seed from this monitor: TSC jitter is all there is. Documented as weak. */
 	for (size_t i = 0; i < sizeof(bi->seed); i++)
 		bi->seed[i] = (uint8_t)(rdtsc() * 2654435761U >> 13);

@@ -18,10 +18,10 @@ static long serial_writev(const struct iovec *iov, int n)
 	return total;
 }
 
-static long vmm_writev(const struct iovec *iov, int n)
+static long vmm_writev(int fd, const struct iovec *iov, int n)
 {
 	struct vmm_iovec giov[VMM_CONSOLE_IOV_MAX];
-	struct vmm_hc_console hc = { (uint64_t)(uintptr_t)giov, 0, 0 };
+	struct vmm_hc_console hc = { (uint32_t)fd, 0, (uint64_t)(uintptr_t)giov, 0, 0 };
 	long total = 0;
 
 	while (n > 0) {
@@ -38,19 +38,19 @@ static long vmm_writev(const struct iovec *iov, int n)
 	return total;
 }
 
-long console_writev(const struct iovec *iov, int n)
+long console_writev(int fd, const struct iovec *iov, int n)
 {
-	return boot.under_vmm ? vmm_writev(iov, n) : serial_writev(iov, n);
+	return boot.under_vmm ? vmm_writev(fd, iov, n) : serial_writev(iov, n);
 }
 
-long console_write(const void *buf, size_t len)
+long console_write(int fd, const void *buf, size_t len)
 {
 	struct iovec iov = { (void *)buf, len };
 
-	return console_writev(&iov, 1);
+	return console_writev(fd, &iov, 1);
 }
 
-/* For the library OS's own messages; never goes through stdio. */
+/* The library OS's own messages, on stderr; never through stdio. */
 void console_printf(const char *fmt, ...)
 {
 	char buf[256];
@@ -61,7 +61,7 @@ void console_printf(const char *fmt, ...)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		console_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		console_write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 _Noreturn void hc_exit(int status)

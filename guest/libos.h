@@ -43,8 +43,9 @@ uint64_t pvh_mem_top(const struct hvm_start_info *si);
 int cmdline_parse(char *line, char **argv, int max_args, const char *default_name);
 
 /* console.c */
-long console_writev(const struct iovec *iov, int n);
-long console_write(const void *buf, size_t len);
+/* fd 1 or 2: vmm keeps the app's stdout and stderr apart; a 16550 cannot. */
+long console_writev(int fd, const struct iovec *iov, int n);
+long console_write(int fd, const void *buf, size_t len);
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Port I/O for the 16550 under other monitors; no SSE, usable at CPL 0. */

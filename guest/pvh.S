@@ -54,7 +54,8 @@ pvh_gdt_ptr:
 	.word pvh_gdt_ptr - pvh_gdt - 1
 	.long pvh_gdt
 
-/* Identity map of the low 4 GiB in 2 MiB pages, user-accessible. */
+/* Identity map of the low 4 GiB, user-accessible: 4 KiB pages for the first
+ * 2 MiB so that page 0 stays unmapped and NULL dereferences fault. */
 	.balign 4096
 pvh_pml4:
 	.quad pvh_pdpt + 7
@@ -62,9 +63,17 @@ pvh_pml4:
 pvh_pdpt:
 	.quad pvh_pd + 7, pvh_pd + 0x1007, pvh_pd + 0x2007, pvh_pd + 0x3007
 	.fill 508, 8, 0
+pvh_pt:
+	.quad 0
+	.set i, 1
+	.rept 511
+	.quad (i << 12) | 7
+	.set i, i + 1
+	.endr
 pvh_pd:
-	.set i, 0
-	.rept 2048
+	.quad pvh_pt + 7
+	.set i, 1
+	.rept 2047
 	.quad (i << 21) | 0x87
 	.set i, i + 1
 	.endr

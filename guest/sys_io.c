@@ -27,7 +27,7 @@ long sys_write(const long a[6])
 {
 	if (!is_console(a[0]))
 		return -EBADF;
-	return console_write((const void *)a[1], (size_t)a[2]);
+	return console_write((int)a[0], (const void *)a[1], (size_t)a[2]);
 }
 
 long sys_writev(const long a[6])
@@ -36,7 +36,7 @@ long sys_writev(const long a[6])
 		return -EBADF;
 	if (a[2] < 0 || a[2] > IOV_MAX)
 		return -EINVAL;
-	return console_writev((const struct iovec *)a[1], (int)a[2]);
+	return console_writev((int)a[0], (const struct iovec *)a[1], (int)a[2]);
 }
 
 long sys_close(const long a[6])

@@ -71,6 +71,8 @@ struct vmm_iovec {
 /* One call per write(): the whole gather list goes out at once. */
 #ifndef __ASSEMBLER__
 struct vmm_hc_console {
+	uint32_t stream; /* 1: the app's stdout, 2: its stderr */
+	uint32_t reserved;
 	uint64_t iov; /* struct vmm_iovec[iovcnt] */
 	uint64_t iovcnt; /* at most VMM_CONSOLE_IOV_MAX */
 	int64_t ret; /* bytes written, or -errno */

@@ -8,7 +8,8 @@
 
 #include "vm.h"
 
-#define BACKTRACE_MAX 32
+#define BACKTRACE_MAX 32 /* lines printed */
+#define BACKTRACE_WALK 100000 /* frames followed */
 
 static const char *const vector_names[VMM_FAULT_VECTORS] = {
 	[0] = "divide error (#DE)",	[1] = "debug (#DB)",
@@ -49,24 +50,65 @@ static void print_regs(FILE *f, const struct kvm_regs *r, uint64_t cr2)
 		r->r15);
 }
 
-/* Follows the frame-pointer chain; every read is checked, the walk bounded. */
-static void backtrace(const struct vmm *vm, FILE *f, uint64_t rip, uint64_t rbp)
+struct frames {
+	FILE *f;
+	int printed;
+	uint64_t last;
+	unsigned repeats;
+};
+
+static void flush_repeats(struct frames *fr)
+{
+	if (fr->repeats)
+		fprintf(fr->f, "  ... the same frame %u more times\n", fr->repeats);
+	fr->repeats = 0;
+}
+
+/* Prints a return address; runs of one address (deep recursion) fold into one line. */
+static int add_frame(const struct vmm *vm, struct frames *fr, uint64_t addr)
 {
 	char sym[200];
 
-	symbolize(vm, rip, sym, sizeof(sym));
-	fprintf(f, "backtrace:\n  #0  %s\n", sym);
-	for (int i = 1; i < BACKTRACE_MAX && rbp % 8 == 0; i++) {
+	if (!symtab_lookup(&vm->syms, addr))
+		return 0;
+	if (fr->printed && addr == fr->last) {
+		fr->repeats++;
+		return 1;
+	}
+	flush_repeats(fr);
+	if (fr->printed < BACKTRACE_MAX) {
+		symbolize(vm, addr, sym, sizeof(sym));
+		fprintf(fr->f, "  #%-2d %s\n", fr->printed, sym);
+	}
+	fr->printed++;
+	fr->last = addr;
+	return 1;
+}
+
+/*
+ * Follows the frame-pointer chain; every read is checked, the walk bounded.
+ * A fault before the function set up its frame (or in a leaf without one)
+ * leaves RBP outside the stack: the return address is then at RSP.
+ */
+static void backtrace(const struct vmm *vm, FILE *f, const struct kvm_regs *r)
+{
+	struct frames fr = { .f = f };
+	const uint64_t *ret = gpa_ptr(&vm->mem, r->rsp, 8);
+	uint64_t rbp = r->rbp;
+
+	fprintf(f, "backtrace:\n");
+	if (!add_frame(vm, &fr, r->rip))
+		fprintf(f, "  #0  %#llx\n", r->rip);
+	if ((rbp < r->rsp || rbp >= vm->mem.size) && ret && r->rsp % 8 == 0)
+		add_frame(vm, &fr, *ret);
+	for (int i = 0; i < BACKTRACE_WALK && rbp % 8 == 0 && rbp >= r->rsp; i++) {
 		const uint64_t *frame = gpa_ptr(&vm->mem, rbp, 16);
 
-		if (!frame || !frame[1] || !symtab_lookup(&vm->syms, frame[1]))
-			break;
-		symbolize(vm, frame[1], sym, sizeof(sym));
-		fprintf(f, "  #%-2d %s\n", i, sym);
-		if (frame[0] <= rbp)
+		if (!frame || !add_frame(vm, &fr, frame[1]) || frame[0] <= rbp)
 			break;
 		rbp = frame[0];
 	}
+	flush_repeats(&fr);
 }
 
 static void report(struct vmm *vm, const char *what, struct kvm_regs *r, uint64_t cr2)
@@ -79,7 +121,7 @@ static void report(struct vmm *vm, const char *what, struct kvm_regs *r, uint64_
 	symbolize(vm, r->rip, sym, sizeof(sym));
 	fprintf(f, "vmm: guest %s in %s\n", what, sym);
 	print_regs(f, r, cr2);
-	backtrace(vm, f, r->rip, r->rbp);
+	backtrace(vm, f, r);
 	fclose(f);
 	buf[sizeof(buf) - 1] = 0;
 	/* One write, so reports of concurrent VMs do not interleave. */
@@ -117,7 +159,11 @@ static void describe(const struct vmm *vm, const struct vmm_fault_frame *fr, uin
 	uint64_t guard = vm->mem.size - vmm_stack_size(vm->mem.size) - VMM_PAGE_SIZE;
 	const char *name = fr->vector < VMM_FAULT_VECTORS ? vector_names[fr->vector] : NULL;
 
-	if (fr->vector == 14 && cr2 >= guard && cr2 < guard + VMM_PAGE_SIZE)
+	if (fr->vector == 14 && cr2 < VMM_PAGE_SIZE)
+		snprintf(what, size, "NULL pointer dereference (page fault on a %s of %#llx)",
+			 fr->error & 16 ? "fetch" : fr->error & 2 ? "write" : "read",
+			 (unsigned long long)cr2);
+	else if (fr->vector == 14 && cr2 >= guard && cr2 < guard + VMM_PAGE_SIZE)
 		snprintf(what, size, "stack overflow (page fault on the guard page at %#llx)",
 			 (unsigned long long)cr2);
 	else if (fr->vector == 14)

@@ -71,7 +71,7 @@ static void console(struct vmm *vm, uint64_t gpa)
 			goto out;
 		}
 	}
-	hc.ret = write_all(vm->cfg.console_fd, iov, (int)hc.iovcnt);
+	hc.ret = write_all(hc.stream == 2 ? vm->cfg.err_fd : vm->cfg.out_fd, iov, (int)hc.iovcnt);
 out:
 	copy_out(vm, gpa, &hc, sizeof(hc));
 }

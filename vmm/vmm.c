@@ -11,7 +11,8 @@
 void vmm_config_init(struct vmm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->console_fd = -1;
+	cfg->out_fd = -1;
+	cfg->err_fd = -1;
 	cfg->report_fd = -1;
 }
 
@@ -53,8 +54,10 @@ static int check_config(struct vmm *vm, struct vmm_error *err)
 				VMM_MEM_MIN >> 20, VMM_MEM_MAX >> 20);
 	if (vm->cfg.argc < 0 || (vm->cfg.argc && !vm->cfg.argv))
 		return vmm_fail(err, VMM_ERR_CONFIG, "bad guest argument list");
-	if (vm->cfg.console_fd < 0)
-		vm->cfg.console_fd = STDOUT_FILENO;
+	if (vm->cfg.out_fd < 0)
+		vm->cfg.out_fd = STDOUT_FILENO;
+	if (vm->cfg.err_fd < 0)
+		vm->cfg.err_fd = STDERR_FILENO;
 	if (vm->cfg.report_fd < 0)
 		vm->cfg.report_fd = STDERR_FILENO;
 	return 0;

@@ -16,7 +16,8 @@ struct vmm_config {
 	const char *name; /* the guest's argv[0]; NULL: the image's base name */
 	int argc; /* the guest's argv[1..] */
 	char *const *argv;
-	int console_fd; /* guest console output; -1: stdout */
+	int out_fd; /* the guest's stdout; -1: ours */
+	int err_fd; /* the guest's stderr; -1: ours */
 	int report_fd; /* fault reports; -1: stderr */
 };
 

@@ -1,0 +1,17 @@
+# fuzz.sh: a short libFuzzer run of every target, seeded with the built images.
+# `make fuzz` builds them; FUZZ_SECONDS (default 20) sets each run's length.
+
+fuzz_one() {
+	local bin=$1 corpus="$T/corpus"
+	mkdir -p "$corpus"
+	cp "$B"/examples/*.img "$B"/tests/guest/*.img "$corpus/" 2>/dev/null
+	timeout -k 5 $((${FUZZ_SECONDS:-20} + 60)) "$bin" -max_total_time="${FUZZ_SECONDS:-20}" \
+		-rss_limit_mb=2048 -print_final_stats=1 "$corpus" >"$T/log" 2>&1 && return 0
+	echo "$bin failed:"
+	tail -40 "$T/log"
+	return 1
+}
+
+for bin in build-fuzz/fuzz_*; do
+	[ -x "$bin" ] && t "fuzz $(basename "$bin") for ${FUZZ_SECONDS:-20} s" fuzz_one "$bin"
+done

@@ -1,0 +1,43 @@
+# badinput.sh: bad images and bad flags: one clear line, a vmm status, no signal.
+
+# bad_image MAKE-FILE STATUS TEXT: the image is built by a shell snippet into $T/img.
+bad_image() {
+	eval "$1"
+	vm run "$T/img"
+	want_status "$2" && want_out err "$3" && want_lines err 1 && want_lines out 0
+}
+
+bad_flags() {
+	local want=$1 text=$2
+	shift 2
+	vm "$@"
+	want_status "$want" && want_out err "$text" && want_lines err 1
+}
+
+help_version() {
+	vm --help && want_status 0 && want_out out "usage: vmm run IMAGE" &&
+		vm --version && want_status 0 && want_out out "vmm "
+}
+
+tk "empty file" bad_image ': >"$T/img"' 251 "empty file"
+tk "random bytes" bad_image 'head -c 65536 /dev/urandom >"$T/img"' 251 "not an ELF file"
+tk "a directory" bad_image 'mkdir "$T/img"' 250 "is a directory"
+tk "a missing file" bad_image ':' 250 "No such file or directory"
+tk "hello truncated to 100 bytes" bad_image 'head -c 100 "$B/examples/hello.img" >"$T/img"' 251 "truncated"
+tk "hello truncated to half" bad_image \
+	'head -c $(($(stat -c %s "$B/examples/hello.img") / 2)) "$B/examples/hello.img" >"$T/img"' \
+	251 "out of bounds"
+tk "a host executable" bad_image 'cp /bin/true "$T/img"' 251 "not a static executable"
+tk "an image without the vmm note" bad_image \
+	'objcopy --remove-section=.note "$B/examples/hello.img" "$T/img"' 251 "no vmm ABI note"
+t "no command" bad_flags 250 "no command given"
+t "unknown command" bad_flags 250 "unknown command 'frob'" frob
+t "run without an image" bad_flags 250 "no image given" run
+t "unknown option" bad_flags 250 "unknown option '--frob'" run "$HELLO" --frob
+t "--mem without a value" bad_flags 250 "--mem needs a value" run "$HELLO" --mem
+t "--mem garbage" bad_flags 250 "bad size 'lots'" run "$HELLO" --mem lots
+t "--mem too small" bad_flags 250 "memory size must be" run "$HELLO" --mem 2M
+t "--mem too large" bad_flags 250 "memory size must be" run "$HELLO" --mem 8G
+t "--timeout garbage" bad_flags 250 "bad number of seconds" run "$HELLO" --timeout -3
+t "two images" bad_flags 250 "unexpected argument" run "$HELLO" "$HELLO"
+t "--help and --version" help_version
