@@ -16,7 +16,7 @@ IMAGES := $(EXAMPLES:%=$(B)/examples/%.img) $(TEST_GUESTS:%=$(B)/tests/guest/%.i
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 FDT_LIB := /usr/lib/x86_64-linux-gnu/libfdt.a
 
-.PHONY: all setup run test unit sanitize fuzz bench format check-format clean image
+.PHONY: all setup run test unit sanitize san-build fuzz bench format check-format clean image
 all: $(B)/vmm $(B)/libvmm.a $(IMAGES)
 
 setup:
@@ -100,14 +100,18 @@ build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c
 
 fuzz: $(FUZZ_BIN)
 
-# The whole suite: units, real microVMs, QEMU cross-boots, short fuzz runs.
-test: all unit fuzz
-	B=$(B) tests/run
-
-# The same suite with vmm and the unit tests under ASan and UBSan.
+# The whole suite: units and microVMs (plain, then vmm under ASan and UBSan),
+# QEMU cross-boots, and short fuzz runs. One summary line at the end.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-sanitize:
-	$(MAKE) B=build-san SAN="$(SAN_FLAGS)" test
+san-build:
+	$(MAKE) --no-print-directory B=build-san SAN="$(SAN_FLAGS)" all unit
+
+test: all unit fuzz san-build
+	B=$(B) SAN_B=build-san tests/run
+
+# The suite for the sanitized build alone.
+sanitize: san-build
+	B=build-san tests/run
 
 $(B)/tools/%: tools/bench/%.c | setup
 	@mkdir -p $(@D)
@@ -115,6 +119,13 @@ $(B)/tools/%: tools/bench/%.c | setup
 
 bench: all $(B)/tools/runstat
 	B=$(B) tools/bench/boot
+
+FORMATTED := $(wildcard vmm/*.[ch] guest/*.[ch] virtio/*.h tests/unit/*.[ch] tests/fuzz/*.c \
+	tests/guest/*.c examples/*/*.c tools/bench/*.c)
+format:
+	clang-format -i $(FORMATTED)
+check-format:
+	@clang-format --dry-run --Werror $(FORMATTED) && echo "format: ok"
 
 run: all
 	$(B)/vmm run $(B)/examples/hello.img -- 0 hello from the guest

@@ -82,7 +82,7 @@ void hc_wait(uint64_t timeout_ns);
 void pages_init(uint64_t start, uint64_t end);
 void *pages_alloc(size_t len); /* zeroed; NULL when full */
 int pages_free(void *p, size_t len);
-int pages_claim(void *p, size_t len); /* a fixed range; zeroed */
+int pages_claim(void *p, size_t len);			   /* a fixed range; zeroed */
 int pages_extend(void *p, size_t old_len, size_t new_len); /* grow in place */
 uint64_t pages_brk(uint64_t want);
 uint64_t pages_in_use(void);

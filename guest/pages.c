@@ -7,7 +7,7 @@
 
 #define PAGE 4096ULL
 
-static uint64_t base, npages; /* managed pages: [base, base + npages * PAGE) */
+static uint64_t base, npages;  /* managed pages: [base, base + npages * PAGE) */
 static uint64_t *used, *dirty; /* one bit per page */
 static uint64_t brk_start, brk_cur, in_use;
 

@@ -5,6 +5,7 @@
 /* Every handler takes the six raw arguments. */
 typedef long sys_fn(const long a[6]);
 
+/* clang-format off */
 #define SYSCALL_LIST(X)                                                          \
 	X(read) X(write) X(readv) X(writev) X(close) X(ioctl) X(fstat) X(lseek) \
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(mremap)               \
@@ -14,6 +15,7 @@ typedef long sys_fn(const long a[6]);
 	X(geteuid) X(getgid) X(getegid) X(uname) X(getrandom) X(arch_prctl)     \
 	X(set_tid_address) X(rt_sigprocmask) X(rt_sigaction) X(kill) X(tkill)   \
 	X(tgkill) X(prlimit64) X(sysinfo)
+/* clang-format on */
 
 #define DECLARE(name) sys_fn sys_##name;
 SYSCALL_LIST(DECLARE)

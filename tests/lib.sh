@@ -6,9 +6,10 @@ B=${B:-build}
 VMM="$B/vmm"
 HELLO="$B/examples/hello.img"
 
-pass() { PASSED=$((PASSED + 1)); echo "PASS $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $1"; sed 's/^/     /' <<<"$2"; }
-skip() { SKIPPED=$((SKIPPED + 1)); echo "SKIP $1: $2"; }
+PREFIX=""
+pass() { PASSED=$((PASSED + 1)); echo "PASS $PREFIX$1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $PREFIX$1"; sed 's/^/     /' <<<"$2"; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "SKIP $PREFIX$1: $2"; }
 
 have_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }
 

@@ -14,7 +14,7 @@
 #include "vm.h"
 
 #define MSR_IA32_TSC 0x10
-#define CMDLINE_MAX 65536
+#define CMDLINE_MAX  65536
 
 /* The guest TSC and both host clocks at one instant, for the guest's clocks. */
 static int read_clocks(struct vmm *vm, struct fdt_params *p, struct vmm_error *err)

@@ -9,16 +9,16 @@
 #include <strings.h>
 
 const char cli_usage[] =
-	"usage: vmm run IMAGE [--mem SIZE] [--timeout SECONDS] [--timings] [-- ARGS...]\n"
-	"       vmm --help | --version\n"
-	"\n"
-	"  --mem SIZE         guest RAM: 64M (default), 1G, or a number of MiB\n"
-	"  --timeout SECONDS  stop the guest after this long (exit status 254)\n"
-	"  --timings          print a boot time breakdown to stderr at exit\n"
-	"  -- ARGS...         the guest program's argv[1..]\n"
-	"\n"
-	"exit status: the guest's own (0-249), or 250 usage, 251 bad image,\n"
-	"252 host/KVM error, 253 guest crash, 254 timeout, 255 stopped by signal\n";
+    "usage: vmm run IMAGE [--mem SIZE] [--timeout SECONDS] [--timings] [-- ARGS...]\n"
+    "       vmm --help | --version\n"
+    "\n"
+    "  --mem SIZE         guest RAM: 64M (default), 1G, or a number of MiB\n"
+    "  --timeout SECONDS  stop the guest after this long (exit status 254)\n"
+    "  --timings          print a boot time breakdown to stderr at exit\n"
+    "  -- ARGS...         the guest program's argv[1..]\n"
+    "\n"
+    "exit status: the guest's own (0-249), or 250 usage, 251 bad image,\n"
+    "252 host/KVM error, 253 guest crash, 254 timeout, 255 stopped by signal\n";
 
 static int usage_err(char *err, size_t n, const char *fmt, ...)
 {
@@ -35,8 +35,8 @@ int cli_parse_size(const char *s, unsigned long long *bytes)
 	static const struct {
 		const char *suffix;
 		int shift;
-	} units[] = { { "", 20 }, { "k", 10 }, { "kib", 10 }, { "m", 20 }, { "mib", 20 },
-		      { "g", 30 }, { "gib", 30 } };
+	} units[] = { { "", 20 },    { "k", 10 }, { "kib", 10 }, { "m", 20 },
+		      { "mib", 20 }, { "g", 30 }, { "gib", 30 } };
 	unsigned long long v;
 	char *end;
 
@@ -114,7 +114,8 @@ static int parse_run(int argc, char **argv, struct cli *cli, char *err, size_t n
 			if (run_option(cli, argc, argv, &i, err, n))
 				return -1;
 		} else if (cli->cfg.image) {
-			return usage_err(err, n, "unexpected argument '%s' (guest arguments go after --)",
+			return usage_err(err, n,
+					 "unexpected argument '%s' (guest arguments go after --)",
 					 argv[i]);
 		} else {
 			cli->cfg.image = argv[i];

@@ -13,12 +13,12 @@
  * vmm's alone.
  */
 #define EXIT_GUEST_MAX 249
-#define EXIT_USAGE 250 /* bad command line or configuration, missing file */
-#define EXIT_IMAGE 251 /* the image is not a valid vmm image */
-#define EXIT_HOST 252 /* KVM or the host failed */
-#define EXIT_FAULT 253 /* the guest crashed */
-#define EXIT_TIMEOUT 254 /* --timeout expired */
-#define EXIT_SIGNAL 255 /* stopped by SIGINT or SIGTERM */
+#define EXIT_USAGE     250 /* bad command line or configuration, missing file */
+#define EXIT_IMAGE     251 /* the image is not a valid vmm image */
+#define EXIT_HOST      252 /* KVM or the host failed */
+#define EXIT_FAULT     253 /* the guest crashed */
+#define EXIT_TIMEOUT   254 /* --timeout expired */
+#define EXIT_SIGNAL    255 /* stopped by SIGINT or SIGTERM */
 
 enum cli_cmd { CLI_RUN, CLI_HELP, CLI_VERSION };
 

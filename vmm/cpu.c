@@ -8,14 +8,15 @@
 #include "vm.h"
 #include "x86.h"
 
-#define CPUID_MAX 128
+#define CPUID_MAX   128
 #define XCR0_WANTED 0x7ULL /* x87, SSE, AVX */
 
 static void write_tables(struct vmm *vm)
 {
 	uint64_t *gdt = gpa_ptr(&vm->mem, VMM_GDT_ADDR, VMM_GDT_ENTRIES * 8);
 	uint64_t *idt = gpa_ptr(&vm->mem, VMM_IDT_ADDR, 256 * 16);
-	struct x86_tss *tss = gpa_ptr(&vm->mem, VMM_TSS_ADDR, sizeof(*tss) + X86_IOMAP_PORTS / 8 + 1);
+	struct x86_tss *tss =
+	    gpa_ptr(&vm->mem, VMM_TSS_ADDR, sizeof(*tss) + X86_IOMAP_PORTS / 8 + 1);
 	uint8_t *iomap = (uint8_t *)(tss + 1);
 
 	gdt[1] = X86_GDT_KCODE;
@@ -32,15 +33,22 @@ static void write_tables(struct vmm *vm)
 	memset(iomap, 0xff, X86_IOMAP_PORTS / 8 + 1);
 	memset(iomap + VMM_PORT_FIRST / 8, 0, (VMM_PORT_LAST - VMM_PORT_FIRST + 1) / 8);
 	for (int v = 0; v < VMM_FAULT_VECTORS; v++)
-		x86_idt_gate(&idt[2 * v], vm->img.note.fault_entry + (uint64_t)v * VMM_FAULT_STUB_SIZE,
+		x86_idt_gate(&idt[2 * v],
+			     vm->img.note.fault_entry + (uint64_t)v * VMM_FAULT_STUB_SIZE,
 			     VMM_SEL_KCODE);
 }
 
 static struct kvm_segment segment(uint16_t sel, int code)
 {
-	return (struct kvm_segment){ .selector = sel, .limit = 0xffffffff, .present = 1,
-				     .dpl = sel & 3, .s = 1, .g = 1, .type = code ? 0xb : 0x3,
-				     .l = code, .db = !code };
+	return (struct kvm_segment){ .selector = sel,
+				     .limit = 0xffffffff,
+				     .present = 1,
+				     .dpl = sel & 3,
+				     .s = 1,
+				     .g = 1,
+				     .type = code ? 0xb : 0x3,
+				     .l = code,
+				     .db = !code };
 }
 
 static int set_sregs(struct vmm *vm, uint64_t cr3, uint64_t cr4, struct vmm_error *err)
@@ -51,9 +59,11 @@ static int set_sregs(struct vmm *vm, uint64_t cr3, uint64_t cr4, struct vmm_erro
 		return vmm_fail(err, VMM_ERR_HOST, "KVM_GET_SREGS: %s", strerror(errno));
 	s.cs = segment(VMM_SEL_UCODE, 1);
 	s.ss = s.ds = s.es = s.fs = s.gs = segment(VMM_SEL_UDATA, 0);
-	s.tr = (struct kvm_segment){ .base = VMM_TSS_ADDR, .selector = VMM_SEL_TSS,
+	s.tr = (struct kvm_segment){ .base = VMM_TSS_ADDR,
+				     .selector = VMM_SEL_TSS,
 				     .limit = sizeof(struct x86_tss) + X86_IOMAP_PORTS / 8,
-				     .present = 1, .type = 0xb };
+				     .present = 1,
+				     .type = 0xb };
 	s.ldt = (struct kvm_segment){ .type = 0x2, .present = 1, .unusable = 1 };
 	s.gdt = (struct kvm_dtable){ .base = VMM_GDT_ADDR, .limit = VMM_GDT_ENTRIES * 8 - 1 };
 	s.idt = (struct kvm_dtable){ .base = VMM_IDT_ADDR, .limit = 256 * 16 - 1 };

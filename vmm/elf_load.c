@@ -50,8 +50,8 @@ static int check_ehdr(const Elf64_Ehdr *eh, size_t len, char *why, size_t n)
 	return 0;
 }
 
-static int add_load(struct elf_image *img, const Elf64_Phdr *ph, size_t len,
-		    uint64_t limit, char *why, size_t n)
+static int add_load(struct elf_image *img, const Elf64_Phdr *ph, size_t len, uint64_t limit,
+		    char *why, size_t n)
 {
 	struct elf_segment *s;
 	uint64_t end;
@@ -116,8 +116,8 @@ int elf_in_segment(const struct elf_image *img, uint64_t addr, uint64_t len, uin
 	for (int i = 0; i < img->nseg; i++) {
 		const struct elf_segment *s = &img->seg[i];
 
-		if ((s->flags & flags) == flags && addr >= s->addr &&
-		    len <= s->memsz && addr - s->addr <= s->memsz - len)
+		if ((s->flags & flags) == flags && addr >= s->addr && len <= s->memsz &&
+		    addr - s->addr <= s->memsz - len)
 			return 1;
 	}
 	return 0;
@@ -140,8 +140,8 @@ static int check_note(const struct elf_image *img, int found, char *why, size_t 
 	return 0;
 }
 
-int elf_parse(const uint8_t *buf, size_t len, uint64_t limit, struct elf_image *img,
-	      char *why, size_t whylen)
+int elf_parse(const uint8_t *buf, size_t len, uint64_t limit, struct elf_image *img, char *why,
+	      size_t whylen)
 {
 	Elf64_Ehdr eh = { 0 };
 	int found = 0;

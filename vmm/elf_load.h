@@ -28,8 +28,8 @@ struct elf_image {
  * must lie in [VMM_IMAGE_BASE, limit). Returns 0, or -1 with a reason
  * ("truncated program header table") in why.
  */
-int elf_parse(const uint8_t *buf, size_t len, uint64_t limit, struct elf_image *img,
-	      char *why, size_t whylen);
+int elf_parse(const uint8_t *buf, size_t len, uint64_t limit, struct elf_image *img, char *why,
+	      size_t whylen);
 
 /* Copies the segments into guest RAM (mem, mem_size) and zeroes the rest. */
 void elf_copy(const struct elf_image *img, const uint8_t *buf, uint8_t *mem);

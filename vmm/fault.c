@@ -8,19 +8,19 @@
 
 #include "vm.h"
 
-#define BACKTRACE_MAX 32 /* lines printed */
+#define BACKTRACE_MAX  32     /* lines printed */
 #define BACKTRACE_WALK 100000 /* frames followed */
 
 static const char *const vector_names[VMM_FAULT_VECTORS] = {
-	[0] = "divide error (#DE)",	[1] = "debug (#DB)",
-	[3] = "breakpoint (#BP)",	[4] = "overflow (#OF)",
-	[5] = "bound range (#BR)",	[6] = "invalid opcode (#UD)",
+	[0] = "divide error (#DE)",	    [1] = "debug (#DB)",
+	[3] = "breakpoint (#BP)",	    [4] = "overflow (#OF)",
+	[5] = "bound range (#BR)",	    [6] = "invalid opcode (#UD)",
 	[7] = "device not available (#NM)", [8] = "double fault (#DF)",
-	[10] = "invalid TSS (#TS)",	[11] = "segment not present (#NP)",
-	[12] = "stack fault (#SS)",	[13] = "general protection fault (#GP)",
-	[14] = "page fault (#PF)",	[16] = "x87 error (#MF)",
-	[17] = "alignment check (#AC)", [18] = "machine check (#MC)",
-	[19] = "SIMD error (#XM)",	[21] = "control protection (#CP)",
+	[10] = "invalid TSS (#TS)",	    [11] = "segment not present (#NP)",
+	[12] = "stack fault (#SS)",	    [13] = "general protection fault (#GP)",
+	[14] = "page fault (#PF)",	    [16] = "x87 error (#MF)",
+	[17] = "alignment check (#AC)",	    [18] = "machine check (#MC)",
+	[19] = "SIMD error (#XM)",	    [21] = "control protection (#CP)",
 };
 
 /* "name+0x1c (file.c)" for a code address, or the bare address. */
@@ -31,8 +31,8 @@ static void symbolize(const struct vmm *vm, uint64_t addr, char *buf, size_t siz
 	if (!s)
 		snprintf(buf, size, "%#llx", (unsigned long long)addr);
 	else if (s->file)
-		snprintf(buf, size, "%s+%#llx (%s)", s->name,
-			 (unsigned long long)(addr - s->addr), s->file);
+		snprintf(buf, size, "%s+%#llx (%s)", s->name, (unsigned long long)(addr - s->addr),
+			 s->file);
 	else
 		snprintf(buf, size, "%s+%#llx", s->name, (unsigned long long)(addr - s->addr));
 }
@@ -161,14 +161,18 @@ static void describe(const struct vmm *vm, const struct vmm_fault_frame *fr, uin
 
 	if (fr->vector == 14 && cr2 < VMM_PAGE_SIZE)
 		snprintf(what, size, "NULL pointer dereference (page fault on a %s of %#llx)",
-			 fr->error & 16 ? "fetch" : fr->error & 2 ? "write" : "read",
+			 fr->error & 16	 ? "fetch"
+			 : fr->error & 2 ? "write"
+					 : "read",
 			 (unsigned long long)cr2);
 	else if (fr->vector == 14 && cr2 >= guard && cr2 < guard + VMM_PAGE_SIZE)
 		snprintf(what, size, "stack overflow (page fault on the guard page at %#llx)",
 			 (unsigned long long)cr2);
 	else if (fr->vector == 14)
 		snprintf(what, size, "page fault (#PF) on a %s of %#llx (%s)",
-			 fr->error & 16 ? "fetch" : fr->error & 2 ? "write" : "read",
+			 fr->error & 16	 ? "fetch"
+			 : fr->error & 2 ? "write"
+					 : "read",
 			 (unsigned long long)cr2, fr->error & 1 ? "protection" : "not mapped");
 	else
 		snprintf(what, size, "%s, error code %#llx", name ? name : "exception",

@@ -6,13 +6,13 @@
 #include "abi.h"
 
 /* Every libfdt call goes through here so a failure names its expression. */
-#define FDT_CHECK(expr)                      \
-	do {                                 \
-		int rc_ = (expr);            \
-		if (rc_ < 0) {               \
-			*what = #expr;       \
-			return rc_;          \
-		}                            \
+#define FDT_CHECK(expr)                \
+	do {                           \
+		int rc_ = (expr);      \
+		if (rc_ < 0) {         \
+			*what = #expr; \
+			return rc_;    \
+		}                      \
 	} while (0)
 
 static int root_props(void *fdt, const char **what)

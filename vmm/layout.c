@@ -6,7 +6,7 @@
 #include "vm.h"
 #include "x86.h"
 
-#define PAGE VMM_PAGE_SIZE
+#define PAGE	VMM_PAGE_SIZE
 #define RO_DATA (X86_PTE_NX)
 #define RW_DATA (X86_PTE_W | X86_PTE_NX)
 
@@ -25,8 +25,9 @@ static int regions(struct vmm *vm, uint64_t fdt_size, struct pt_region *r)
 	r[n++] = (struct pt_region){ VMM_GDT_ADDR, VMM_GDT_ADDR + PAGE, RO_DATA };
 	r[n++] = (struct pt_region){ VMM_IDT_ADDR, VMM_IDT_ADDR + PAGE, RO_DATA };
 	r[n++] = (struct pt_region){ VMM_XSTACK_ADDR, VMM_XSTACK_TOP, RW_DATA };
-	r[n++] = (struct pt_region){ VMM_FDT_ADDR, VMM_FDT_ADDR + ((fdt_size + PAGE - 1) & ~(PAGE - 1)),
-				     RO_DATA | X86_PTE_U };
+	r[n++] =
+	    (struct pt_region){ VMM_FDT_ADDR, VMM_FDT_ADDR + ((fdt_size + PAGE - 1) & ~(PAGE - 1)),
+				RO_DATA | X86_PTE_U };
 	for (int i = 0; i < vm->img.nseg; i++)
 		r[n++] = (struct pt_region){ vm->img.seg[i].addr,
 					     vm->img.seg[i].addr + vm->img.seg[i].memsz,
@@ -54,7 +55,7 @@ int layout_map(struct vmm *vm, uint64_t fdt_size, uint64_t *cr3, struct vmm_erro
 	n = regions(vm, fdt_size, r);
 	*cr3 = pt_build(vm->mem.base, vm->mem.size, VMM_PT_ADDR, VMM_PT_END, r, n);
 	if (!*cr3)
-		return vmm_fail(err, VMM_ERR_IMAGE, "%s: page tables do not fit (too many segments?)",
-				vm->cfg.image);
+		return vmm_fail(err, VMM_ERR_IMAGE,
+				"%s: page tables do not fit (too many segments?)", vm->cfg.image);
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include "abi.h"
 #include "vmm.h"
 
-static struct vmm *running;
+static struct vmm *volatile running;
 
 static void on_signal(int sig)
 {
@@ -48,7 +48,8 @@ static int result_status(const struct vmm_result *res)
 	switch (res->outcome) {
 	case VMM_OUT_EXIT:
 		if (res->status > EXIT_GUEST_MAX) {
-			fprintf(stderr, "vmm: guest exit status %d reported as %d (%d-255 are vmm's)\n",
+			fprintf(stderr,
+				"vmm: guest exit status %d reported as %d (%d-255 are vmm's)\n",
 				res->status, EXIT_GUEST_MAX, EXIT_GUEST_MAX + 1);
 			return EXIT_GUEST_MAX;
 		}
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
 	struct cli cli;
 	struct vmm_error err;
 	struct vmm_result res;
+	struct vmm *vm;
 	char why[256];
 	int status;
 
@@ -89,15 +91,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	catch_signals();
-	if (vmm_create(&cli.cfg, &running, &err)) {
+	if (vmm_create(&cli.cfg, &vm, &err)) {
 		fprintf(stderr, "vmm: %s\n", err.msg);
 		return error_status(err.kind);
 	}
-	vmm_run(running, &res);
+	running = vm;
+	vmm_run(vm, &res);
 	status = result_status(&res);
 	if (cli.timings)
 		print_timings(&res.timings);
-	vmm_destroy(running);
-	running = NULL;
+	running = NULL; /* before the free: a late signal must not see it */
+	vmm_destroy(vm);
 	return status;
 }

@@ -5,8 +5,8 @@
 
 #include "x86.h"
 
-#define PAGE 0x1000ULL
-#define LARGE 0x200000ULL
+#define PAGE	    0x1000ULL
+#define LARGE	    0x200000ULL
 #define TABLE_FLAGS (X86_PTE_P | X86_PTE_W | X86_PTE_U)
 
 struct pt_alloc {

@@ -35,7 +35,8 @@ static int arm_timeout(struct runner *r)
 {
 	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = VMM_KICK_SIGNAL };
 	uint64_t ms = r->vm->cfg.timeout_ms;
-	struct itimerspec its = { .it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 } };
+	struct itimerspec its = { .it_value = { (time_t)(ms / 1000),
+						(long)(ms % 1000) * 1000000 } };
 
 	if (!ms)
 		return 0;
@@ -97,7 +98,9 @@ static int handle_exit(struct runner *r)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		if (run->io.direction != KVM_EXIT_IO_OUT || run->io.count != 1) {
-			fault_report(vm, "%s of port %#x", run->io.direction ? "string or in" : "in",
+			fault_report(vm, "%s on port %#x, which takes one `out`",
+				     run->io.direction == KVM_EXIT_IO_IN ? "`in`"
+									 : "a string `out`",
 				     run->io.port);
 			break;
 		}
@@ -151,8 +154,7 @@ static double guest_us(const struct vmm *vm, uint64_t tsc)
 
 static void finish_timings(struct vmm *vm, struct vmm_timings *t)
 {
-	const struct vmm_boot_record *br =
-		gpa_ptr(&vm->mem, vm->img.note.boot_record, sizeof(*br));
+	const struct vmm_boot_record *br = gpa_ptr(&vm->mem, vm->img.note.boot_record, sizeof(*br));
 
 	*t = vm->timings;
 	t->exited = (vmm_now_ns() - vm->t0_ns) / 1e3;

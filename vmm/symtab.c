@@ -75,8 +75,9 @@ int symtab_load(struct symtab *st, const uint8_t *buf, size_t len)
 			file = name;
 		if (ELF64_ST_TYPE(s.st_info) != STT_FUNC || !name || !*name)
 			continue;
-		st->syms[st->n++] = (struct sym){ s.st_value, s.st_size, name,
-						  ELF64_ST_BIND(s.st_info) == STB_LOCAL ? file : NULL };
+		st->syms[st->n++] =
+		    (struct sym){ s.st_value, s.st_size, name,
+				  ELF64_ST_BIND(s.st_info) == STB_LOCAL ? file : NULL };
 	}
 	qsort(st->syms, st->n, sizeof(*st->syms), by_addr);
 	return 0;

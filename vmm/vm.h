@@ -25,17 +25,17 @@ struct vmm {
 	struct symtab syms;
 	uint32_t tsc_khz;
 	uint64_t boot_tsc; /* guest TSC at boot_ns */
-	double boot_ns; /* CLOCK_MONOTONIC at boot_tsc */
-	double t0_ns; /* vmm_create() entered */
+	double boot_ns;	   /* CLOCK_MONOTONIC at boot_tsc */
+	double t0_ns;	   /* vmm_create() entered */
 	struct vmm_timings timings;
-	int sig_fd; /* signalfd for VMM_KICK_SIGNAL */
-	atomic_int stop; /* set by vmm_stop() */
+	int sig_fd;	     /* signalfd for VMM_KICK_SIGNAL */
+	atomic_int stop;     /* set by vmm_stop() */
 	atomic_int vcpu_tid; /* thread in vmm_run(), 0 outside it */
 	bool ran;
 };
 
 int vmm_fail(struct vmm_error *err, enum vmm_error_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 double vmm_now_ns(void);
 
 /* kvm.c */

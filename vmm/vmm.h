@@ -10,22 +10,22 @@
 struct vmm;
 
 struct vmm_config {
-	const char *image; /* path of app.img */
-	uint64_t mem_size; /* bytes, a multiple of 2 MiB; 0: 64 MiB */
+	const char *image;   /* path of app.img */
+	uint64_t mem_size;   /* bytes, a multiple of 2 MiB; 0: 64 MiB */
 	uint64_t timeout_ms; /* 0: none */
-	const char *name; /* the guest's argv[0]; NULL: the image's base name */
-	int argc; /* the guest's argv[1..] */
+	const char *name;    /* the guest's argv[0]; NULL: the image's base name */
+	int argc;	     /* the guest's argv[1..] */
 	char *const *argv;
-	int out_fd; /* the guest's stdout; -1: ours */
-	int err_fd; /* the guest's stderr; -1: ours */
+	int out_fd;    /* the guest's stdout; -1: ours */
+	int err_fd;    /* the guest's stderr; -1: ours */
 	int report_fd; /* fault reports; -1: stderr */
 };
 
 enum vmm_error_kind {
 	VMM_ERR_NONE,
 	VMM_ERR_CONFIG, /* a bad option or a missing file */
-	VMM_ERR_IMAGE, /* the image is not a valid vmm image */
-	VMM_ERR_HOST, /* KVM or the host failed */
+	VMM_ERR_IMAGE,	/* the image is not a valid vmm image */
+	VMM_ERR_HOST,	/* KVM or the host failed */
 };
 
 struct vmm_error {
@@ -34,11 +34,11 @@ struct vmm_error {
 };
 
 enum vmm_outcome {
-	VMM_OUT_EXIT, /* the guest exited; status holds its byte */
-	VMM_OUT_FAULT, /* the guest crashed; a report went to report_fd */
+	VMM_OUT_EXIT,	 /* the guest exited; status holds its byte */
+	VMM_OUT_FAULT,	 /* the guest crashed; a report went to report_fd */
 	VMM_OUT_TIMEOUT, /* timeout_ms passed */
 	VMM_OUT_STOPPED, /* vmm_stop() was called */
-	VMM_OUT_ERROR, /* the host failed while running; see vmm_error */
+	VMM_OUT_ERROR,	 /* the host failed while running; see vmm_error */
 };
 
 /* Boot breakdown, in microseconds since vmm_create() was entered. */

@@ -12,14 +12,14 @@
 static int failures;
 static __thread int tls_value = 7;
 
-#define CHECK(cond)                                                 \
-	do {                                                        \
-		if (cond) {                                         \
-			printf("ok   %s\n", #cond);                 \
-		} else {                                            \
+#define CHECK(cond)                                                     \
+	do {                                                            \
+		if (cond) {                                             \
+			printf("ok   %s\n", #cond);                     \
+		} else {                                                \
 			printf("FAIL %s (line %d)\n", #cond, __LINE__); \
-			failures++;                                 \
-		}                                                   \
+			failures++;                                     \
+		}                                                       \
 	} while (0)
 
 static long long now_ns(clockid_t clk)
