@@ -86,6 +86,8 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libvmm.a $(wildcard tests/unit/*.h) | set
 		-lcmocka $(HOST_LDFLAGS) -o $@
 $(B)/tests/unit/test_cmdline: UNIT_EXTRA := guest/cmdline.c -Iguest
 $(B)/tests/unit/test_cmdline: guest/cmdline.c
+$(B)/tests/unit/test_cli: UNIT_EXTRA := vmm/cli.c
+$(B)/tests/unit/test_cli: vmm/cli.c
 
 unit: $(UNIT_TESTS)
 
@@ -93,7 +95,7 @@ unit: $(UNIT_TESTS)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ivirtio -Ivmm
-build-fuzz/%: tests/fuzz/%.c $(VMM_LIB_SRC) $(wildcard vmm/*.h) | setup
+build-fuzz/%: tests/fuzz/%.c $(VMM_LIB_SRC) $(wildcard vmm/*.h tests/unit/*.h) | setup
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_FLAGS) $< $(FUZZ_LINK) -o $@
 build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c

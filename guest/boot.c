@@ -4,8 +4,6 @@
 
 #include "libos.h"
 
-#define MAX_ARGS 256
-
 struct vmm_boot_record vmm_boot_record;
 struct boot_info boot;
 
@@ -22,13 +20,22 @@ static int main_entry(int argc, char **argv, char **envp)
 	return main(argc, argv, envp);
 }
 
-/* argv, an empty envp, then the auxiliary vector musl reads (TLS, canary). */
-static char **initial_vector(char *line, int *argc)
+/*
+ * argv, an empty envp, then the auxiliary vector musl reads (TLS, canary).
+ * A line of len bytes holds at most len / 2 + 1 arguments.
+ */
+static char **initial_vector(char *line, size_t len, int *argc)
 {
-	static char *vec[MAX_ARGS + 2 + 12];
 	static uint8_t at_random[16];
-	int n = cmdline_parse(line, vec, MAX_ARGS, "app");
-	unsigned long *aux = (unsigned long *)&vec[n + 2];
+	int max = (int)(len / 2 + 1);
+	char **vec = pages_alloc(((size_t)max + 1 + 2 + 12) * sizeof(char *));
+	unsigned long *aux;
+	int n;
+
+	if (!vec)
+		panic("no memory for %zu bytes of arguments", len);
+	n = cmdline_parse(line, vec, max, "app");
+	aux = (unsigned long *)&vec[n + 2];
 
 	random_fill(at_random, sizeof(at_random));
 	vec[n] = NULL;
@@ -50,28 +57,30 @@ static char **initial_vector(char *line, int *argc)
 }
 
 /* The command line lives in read-only boot data; argv needs a writable copy. */
-static char *copy_cmdline(const char *src)
+static char *copy_cmdline(const char *src, size_t *len)
 {
-	size_t len = src ? strlen(src) : 0;
-	char *dst = pages_alloc(len + 1);
+	char *dst;
 
+	*len = src ? strlen(src) : 0;
+	dst = pages_alloc(*len + 1);
 	if (!dst)
-		hc_exit(255);
-	if (len)
-		memcpy(dst, src, len);
+		panic("no memory for the command line");
+	if (*len)
+		memcpy(dst, src, *len);
 	return dst;
 }
 
 _Noreturn void guest_boot(uint64_t info, uint64_t magic)
 {
 	uint64_t stack_bottom;
-	char **argv;
+	char **argv, *line;
+	size_t len;
 	int argc;
 
 	if (magic == VMM_BOOT_MAGIC) {
 		boot.under_vmm = 1;
 		if (bootinfo_from_fdt(&boot, (const void *)(uintptr_t)info))
-			hc_exit(255);
+			panic("unreadable device tree at %#lx", (unsigned long)info);
 	} else {
 		bootinfo_from_pvh(&boot, (const struct hvm_start_info *)(uintptr_t)info);
 	}
@@ -79,7 +88,8 @@ _Noreturn void guest_boot(uint64_t info, uint64_t magic)
 	pages_init((uint64_t)_end, stack_bottom);
 	clock_init(&boot);
 	random_init(boot.seed);
-	argv = initial_vector(copy_cmdline(boot.cmdline), &argc);
+	line = copy_cmdline(boot.cmdline, &len);
+	argv = initial_vector(line, len, &argc);
 	__libc_start_main(main_entry, argc, argv, NULL, NULL, NULL);
-	hc_exit(255);
+	panic("__libc_start_main returned");
 }

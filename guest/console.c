@@ -50,18 +50,35 @@ long console_write(int fd, const void *buf, size_t len)
 	return console_writev(fd, &iov, 1);
 }
 
+static void vprint(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "%s", prefix);
+
+	n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	console_write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
 /* The library OS's own messages, on stderr; never through stdio. */
 void console_printf(const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	vprint("", fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		console_write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+_Noreturn void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint("guest: panic: ", fmt, ap);
+	va_end(ap);
+	console_write(2, "\n", 1);
+	for (;;)
+		__builtin_trap();
 }
 
 _Noreturn void hc_exit(int status)

@@ -47,6 +47,8 @@ int cmdline_parse(char *line, char **argv, int max_args, const char *default_nam
 long console_writev(int fd, const struct iovec *iov, int n);
 long console_write(int fd, const void *buf, size_t len);
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A library OS bug: the message, then a trap the VMM reports with a backtrace. */
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Port I/O for the 16550 under other monitors; no SSE, usable at CPL 0. */
 #define COM1 0x3f8

@@ -93,7 +93,7 @@ static int run_option(struct cli *cli, int argc, char **argv, int *i, char *err,
 	if (!v)
 		return usage_err(err, n, "%s needs a value", opt);
 	if (!strcmp(opt, "--mem")) {
-		if (cli_parse_size(v, &bytes))
+		if (cli_parse_size(v, &bytes) || bytes == 0)
 			return usage_err(err, n, "--mem: bad size '%s'", v);
 		cli->cfg.mem_size = bytes;
 	} else if (parse_timeout(v, &cli->cfg.timeout_ms)) {

@@ -56,7 +56,10 @@ static int add_load(struct elf_image *img, const Elf64_Phdr *ph, size_t len, uin
 	struct elf_segment *s;
 	uint64_t end;
 
-	if (ph->p_filesz > ph->p_memsz || !in_file(ph->p_offset, ph->p_filesz, len))
+	if (ph->p_filesz > ph->p_memsz)
+		return reject(why, n, "segment at %#llx: file size exceeds memory size",
+			      (unsigned long long)ph->p_vaddr);
+	if (!in_file(ph->p_offset, ph->p_filesz, len))
 		return reject(why, n, "segment at %#llx: file range out of bounds",
 			      (unsigned long long)ph->p_vaddr);
 	if (ph->p_vaddr != ph->p_paddr || ph->p_vaddr % PAGE)

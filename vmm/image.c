@@ -8,32 +8,43 @@
 
 #include "vm.h"
 
+/* One line for what is wrong with the file, or 0 if it is a usable image file. */
+static int check_file(int fd, const char *path, off_t *size, struct vmm_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return vmm_fail(err, VMM_ERR_CONFIG, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return vmm_fail(err, VMM_ERR_CONFIG, "%s: is a directory", path);
+	if (!S_ISREG(st.st_mode))
+		return vmm_fail(err, VMM_ERR_CONFIG, "%s: not a regular file", path);
+	if (st.st_size == 0)
+		return vmm_fail(err, VMM_ERR_IMAGE, "%s: empty file", path);
+	*size = st.st_size;
+	return 0;
+}
+
 static int map_file(struct vmm *vm, struct vmm_error *err)
 {
 	const char *path = vm->cfg.image;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not hang before it is refused. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	off_t size = 0;
 
 	if (fd < 0)
 		return vmm_fail(err, VMM_ERR_CONFIG, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-		int e = errno;
-
+	if (check_file(fd, path, &size, err)) {
 		close(fd);
-		if (S_ISDIR(st.st_mode))
-			return vmm_fail(err, VMM_ERR_CONFIG, "%s: is a directory", path);
-		if (st.st_size == 0 && S_ISREG(st.st_mode))
-			return vmm_fail(err, VMM_ERR_IMAGE, "%s: empty file", path);
-		return vmm_fail(err, VMM_ERR_CONFIG, "%s: %s", path,
-				e ? strerror(e) : "not a regular file");
+		return -1;
 	}
-	vm->file = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	vm->file = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (vm->file == MAP_FAILED) {
 		vm->file = NULL;
 		return vmm_fail(err, VMM_ERR_HOST, "%s: mmap: %s", path, strerror(errno));
 	}
-	vm->file_size = (size_t)st.st_size;
+	vm->file_size = (size_t)size;
 	return 0;
 }
 

@@ -41,3 +41,24 @@ t "--mem too large" bad_flags 250 "memory size must be" run "$HELLO" --mem 8G
 t "--timeout garbage" bad_flags 250 "bad number of seconds" run "$HELLO" --timeout -3
 t "two images" bad_flags 250 "unexpected argument" run "$HELLO" "$HELLO"
 t "--help and --version" help_version
+
+kvm_denied() {
+	if setpriv --reuid=65534 --regid=65534 --clear-groups test -w /dev/kvm; then
+		echo "SKIP: /dev/kvm is open to everyone here"
+		return 0
+	fi
+	cp "$HELLO" "$T/hello.img"
+	chmod 755 "$T"
+	timeout -k 5 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$VMM" run "$T/hello.img" >"$T/out" 2>"$T/err"
+	ST=$?
+	want_status 252 && want_out err "vmm: /dev/kvm: Permission denied" && want_lines err 1
+}
+
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	t "/dev/kvm without permission" kvm_denied
+else
+	skip "/dev/kvm without permission" "needs root and setpriv to drop privileges"
+fi
+tk "a FIFO does not hang" bad_image 'mkfifo "$T/img"' 250 "not a regular file"
+t "--mem 0" bad_flags 250 "bad size '0'" run "$HELLO" --mem 0

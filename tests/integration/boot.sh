@@ -54,3 +54,11 @@ tk "--mem sizes reach the guest" boot_mem
 tk "guest status in vmm's range is folded to 249" boot_exit_reserved
 tk "--timings breakdown" boot_timings
 tk "system calls: time, memory, random, TLS, stdio" boot_syscalls
+
+boot_many_args() {
+	# shellcheck disable=SC2046
+	vm run "$HELLO" -- 0 $(seq 1 2000)
+	want_status 0 && want_out out "argv[2000] = 1999" && want_out out "argv[2001] = 2000"
+}
+
+tk "2000 guest arguments" boot_many_args
