@@ -99,6 +99,7 @@ build-fuzz/%: tests/fuzz/%.c $(VMM_LIB_SRC) $(wildcard vmm/*.h tests/unit/*.h) |
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_FLAGS) $< $(FUZZ_LINK) -o $@
 build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c
+build-fuzz/fuzz_dwarf: FUZZ_LINK := vmm/dwarf_line.c
 
 fuzz: $(FUZZ_BIN)
 

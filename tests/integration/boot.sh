@@ -62,3 +62,17 @@ boot_many_args() {
 }
 
 tk "2000 guest arguments" boot_many_args
+
+boot_mkimage() {
+	cat >"$T/app.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+static __thread char greeting[32] = "built by mkimage";
+int main(int argc, char **argv) { printf("%s: %s\n", greeting, argv[1]); return (int)strlen(argv[1]); }
+C
+	tools/mkimage -o "$T/app.img" "$T/app.c" >"$T/build.log" 2>&1 || { cat "$T/build.log"; return 1; }
+	vm run "$T/app.img" -- seven
+	want_status 5 && want_out out "built by mkimage: seven"
+}
+
+tk "tools/mkimage builds a user's program into an image" boot_mkimage
