@@ -92,8 +92,13 @@ static uint64_t rtc_realtime_ns(void)
 	uint64_t sec, min, hour, day, mon, year;
 	int64_t days;
 
-	for (int i = 0; i < 100000 && cmos(0x0a) & 0x80; i++)
-		; /* an update is in progress */
+	uint8_t status = cmos(0x0a);
+
+	/* No RTC reads as all ones. An update takes under 2 ms; each read is an exit. */
+	for (int i = 0; i < 200 && status != 0xff && status & 0x80; i++)
+		status = cmos(0x0a);
+	if (status == 0xff || status & 0x80)
+		return 0;
 	binary = cmos(0x0b) & 4;
 	sec = from_bcd(cmos(0x00), binary);
 	min = from_bcd(cmos(0x02), binary);

@@ -6,7 +6,7 @@ qemu() {
 	shift 2
 	local cpu=(-cpu max)
 	[ "$accel" = kvm ] && cpu=(-cpu host,-arch-capabilities)
-	timeout -k 5 120 qemu-system-x86_64 -M microvm,x-option-roms=off -accel "$accel" \
+	timeout -k 5 120 qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=on -accel "$accel" \
 		"${cpu[@]}" -m "${QEMU_MEM:-64}" -nodefaults -no-user-config -nographic -no-reboot \
 		-serial stdio -device isa-debug-exit,iobase=0x501,iosize=1 \
 		-kernel "$img" -append "$*" >"$T/out" 2>"$T/err"

@@ -31,7 +31,7 @@ static int error_status(enum vmm_error_kind kind)
 	return kind == VMM_ERR_CONFIG ? EXIT_USAGE : kind == VMM_ERR_IMAGE ? EXIT_IMAGE : EXIT_HOST;
 }
 
-static void print_timings(const struct vmm_timings *t)
+static void print_timings(const struct vmm_timings *t, uint64_t resident)
 {
 	fprintf(stderr,
 		"vmm: timings (us since start)\n"
@@ -39,8 +39,10 @@ static void print_timings(const struct vmm_timings *t)
 		"  image loaded       %9.1f\n"
 		"  first instruction  %9.1f\n"
 		"  main entered       %9.1f\n"
-		"  exit               %9.1f\n",
-		t->vm_created, t->image_loaded, t->first_instruction, t->main_entered, t->exited);
+		"  exit               %9.1f\n"
+		"vmm: guest RAM backed by the host: %llu KiB\n",
+		t->vm_created, t->image_loaded, t->first_instruction, t->main_entered, t->exited,
+		(unsigned long long)(resident >> 10));
 }
 
 static int result_status(const struct vmm_result *res)
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
 	vmm_run(vm, &res);
 	status = result_status(&res);
 	if (cli.timings)
-		print_timings(&res.timings);
+		print_timings(&res.timings, vmm_guest_resident(vm));
 	running = NULL; /* before the free: a late signal must not see it */
 	vmm_destroy(vm);
 	return status;

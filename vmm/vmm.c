@@ -99,6 +99,20 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **vmp, struct vmm_error 
 	return 0;
 }
 
+uint64_t vmm_guest_resident(const struct vmm *vm)
+{
+	size_t pages = vm->mem.size / VMM_PAGE_SIZE, n = 0;
+	unsigned char *vec = malloc(pages);
+
+	if (!vec)
+		return 0;
+	if (mincore(vm->mem.base, vm->mem.size, vec) == 0)
+		for (size_t i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	free(vec);
+	return n * VMM_PAGE_SIZE;
+}
+
 static void close_fd(int fd)
 {
 	if (fd >= 0)

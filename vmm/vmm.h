@@ -77,6 +77,9 @@ void vmm_destroy(struct vmm *vm);
 
 const char *vmm_outcome_name(enum vmm_outcome outcome);
 
+/* Bytes of guest RAM the host has backed so far (pages the guest or vmm touched). */
+uint64_t vmm_guest_resident(const struct vmm *vm);
+
 #define VMM_KICK_SIGNAL (SIGRTMIN + 1)
 
 #endif
