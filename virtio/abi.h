@@ -78,7 +78,12 @@ struct vmm_hc_console {
 
 #define VMM_CONSOLE_IOV_MAX 64
 
-/* Sleep until a device has work or timeout_ns passes. */
+/*
+ * Sleep until a device has work for the guest or timeout_ns passes. Before
+ * waiting on a queue the guest sets its used_event (VIRTIO_F_RING_EVENT_IDX)
+ * to the last used index it has seen; vmm returns at once if any queue's
+ * used index is already past it, else when one moves past it.
+ */
 #ifndef __ASSEMBLER__
 struct vmm_hc_wait {
 	uint64_t timeout_ns;
@@ -132,6 +137,12 @@ static inline uint64_t vmm_stack_size(uint64_t mem)
 #define VMM_SEL_UCODE	0x2b
 #define VMM_SEL_TSS	0x30
 #define VMM_GDT_ENTRIES 8 /* the TSS descriptor takes two */
+
+/*
+ * Devices: one device-tree node per virtio-mmio device, in the order they
+ * were configured: /virtio_mmio@d0000000 { compatible = "virtio,mmio";
+ * reg = <0 0xd0000000 0 0x1000>; }. Under QEMU: virtio_mmio.device= tokens.
+ */
 
 /* Device tree properties under /chosen beyond bootargs and rng-seed. */
 #define VMM_FDT_TSC_HZ	      "vmm,tsc-frequency"    /* u64 */
