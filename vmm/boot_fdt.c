@@ -110,9 +110,11 @@ static int build(struct vmm *vm, const struct fdt_params *p, uint64_t *fdt_size,
 
 int boot_fdt_write(struct vmm *vm, uint64_t *fdt_size, struct vmm_error *err)
 {
-	struct fdt_params p = { .mem_size = vm->mem.size };
+	struct fdt_params p = { .mem_size = vm->mem.size, .nmmio = vm->ndevs };
 	int rc;
 
+	for (int i = 0; i < vm->ndevs; i++)
+		p.mmio[i] = vm->devs[i]->base;
 	if (getrandom(p.seed, sizeof(p.seed), 0) != sizeof(p.seed))
 		return vmm_fail(err, VMM_ERR_HOST, "getrandom: %s", strerror(errno));
 	if (read_clocks(vm, &p, err))

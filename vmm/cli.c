@@ -9,10 +9,13 @@
 #include <strings.h>
 
 const char cli_usage[] =
-    "usage: vmm run IMAGE [--mem SIZE] [--timeout SECONDS] [--timings] [-- ARGS...]\n"
+    "usage: vmm run IMAGE [--mem SIZE] [--disk FILE[,ro][,serial=ID]]...\n"
+    "               [--timeout SECONDS] [--timings] [-- ARGS...]\n"
     "       vmm --help | --version\n"
     "\n"
     "  --mem SIZE         guest RAM: 64M (default), 1G, or a number of MiB\n"
+    "  --disk FILE[,ro][,serial=ID]\n"
+    "                     a raw disk image; /dev/vda, /dev/vdb, ... in order\n"
     "  --timeout SECONDS  stop the guest after this long (exit status 254)\n"
     "  --timings          print a boot time breakdown to stderr at exit\n"
     "  -- ARGS...         the guest program's argv[1..]\n"
@@ -72,6 +75,41 @@ static int parse_timeout(const char *s, uint64_t *ms)
 	return 0;
 }
 
+/* FILE[,ro][,serial=ID]: the fields point into a copy the cli owns. */
+static int parse_disk(struct cli *cli, const char *v, char *err, size_t n)
+{
+	struct vmm_disk *d = &cli->cfg.disks[cli->cfg.ndisks];
+	char *spec, *opt, *save = NULL;
+
+	if (cli->cfg.ndisks == VMM_DISKS_MAX)
+		return usage_err(err, n, "--disk: at most %d disks", VMM_DISKS_MAX);
+	spec = cli->specs[cli->cfg.ndisks] = strdup(v);
+	if (!spec)
+		return usage_err(err, n, "out of memory");
+	d->path = strtok_r(spec, ",", &save);
+	if (!d->path || *v == ',')
+		return usage_err(err, n, "--disk: no file in '%s'", v);
+	while ((opt = strtok_r(NULL, ",", &save)) != NULL) {
+		if (!strcmp(opt, "ro"))
+			d->read_only = true;
+		else if (!strncmp(opt, "serial=", 7) && strlen(opt + 7) <= 20)
+			d->serial = opt + 7;
+		else
+			return usage_err(
+			    err, n, "--disk: bad option '%s' (ro, serial=ID of up to 20 bytes)",
+			    opt);
+	}
+	cli->cfg.ndisks++;
+	return 0;
+}
+
+void cli_free(struct cli *cli)
+{
+	for (int i = 0; i < VMM_DISKS_MAX; i++)
+		free(cli->specs[i]);
+	memset(cli->specs, 0, sizeof(cli->specs));
+}
+
 /* Takes the value of option argv[*i]; NULL if it is missing. */
 static const char *value(int argc, char **argv, int *i)
 {
@@ -87,11 +125,13 @@ static int run_option(struct cli *cli, int argc, char **argv, int *i, char *err,
 		cli->timings = true;
 		return 0;
 	}
-	if (strcmp(opt, "--mem") && strcmp(opt, "--timeout"))
+	if (strcmp(opt, "--mem") && strcmp(opt, "--timeout") && strcmp(opt, "--disk"))
 		return usage_err(err, n, "unknown option '%s'", opt);
 	v = value(argc, argv, i);
 	if (!v)
 		return usage_err(err, n, "%s needs a value", opt);
+	if (!strcmp(opt, "--disk"))
+		return parse_disk(cli, v, err, n);
 	if (!strcmp(opt, "--mem")) {
 		if (cli_parse_size(v, &bytes) || bytes == 0)
 			return usage_err(err, n, "--mem: bad size '%s'", v);

@@ -26,10 +26,14 @@ struct cli {
 	enum cli_cmd cmd;
 	struct vmm_config cfg;
 	bool timings;
+	char *specs[VMM_DISKS_MAX]; /* copies the disk fields point into */
 };
 
 /* 0, or -1 with a one-line reason in err. argv is not copied. */
 int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen);
+
+/* Frees what cli_parse allocated. */
+void cli_free(struct cli *cli);
 
 /* "64M", "1G", "512MiB", or a plain number of MiB, to bytes; -1 if malformed. */
 int cli_parse_size(const char *s, unsigned long long *bytes);

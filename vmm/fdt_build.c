@@ -2,6 +2,7 @@
 #include "fdt_build.h"
 
 #include <libfdt.h>
+#include <stdio.h>
 
 #include "abi.h"
 
@@ -46,6 +47,19 @@ static int chosen_node(void *fdt, const struct fdt_params *p, const char **what)
 	return 0;
 }
 
+static int mmio_node(void *fdt, uint64_t base, const char **what)
+{
+	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(VMM_MMIO_STRIDE) };
+	char name[32];
+
+	snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
+	FDT_CHECK(fdt_begin_node(fdt, name));
+	FDT_CHECK(fdt_property_string(fdt, "compatible", "virtio,mmio"));
+	FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
+	FDT_CHECK(fdt_end_node(fdt));
+	return 0;
+}
+
 int fdt_build(void *buf, size_t size, const struct fdt_params *p, const char **what)
 {
 	int rc;
@@ -56,6 +70,9 @@ int fdt_build(void *buf, size_t size, const struct fdt_params *p, const char **w
 	if ((rc = root_props(buf, what)) || (rc = memory_node(buf, p, what)) ||
 	    (rc = chosen_node(buf, p, what)))
 		return rc;
+	for (int i = 0; i < p->nmmio && i < 8; i++)
+		if ((rc = mmio_node(buf, p->mmio[i], what)))
+			return rc;
 	FDT_CHECK(fdt_end_node(buf));
 	FDT_CHECK(fdt_finish(buf));
 	return 0;

@@ -11,6 +11,8 @@ struct fdt_params {
 	uint64_t tsc_hz;
 	uint64_t boot_tsc, boot_realtime_ns;
 	uint8_t seed[32];
+	int nmmio; /* virtio-mmio windows, in device order */
+	uint64_t mmio[8];
 };
 
 /* Builds the tree into buf; 0, or a negative libfdt error with *what set. */

@@ -80,18 +80,20 @@ out:
 static int wait_hc(struct vmm *vm, uint64_t gpa)
 {
 	struct vmm_hc_wait hc;
-	struct pollfd pfd = { .fd = vm->sig_fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = vm->sig_fd, .events = POLLIN },
+				 { .fd = vm->wake_fd, .events = POLLIN } };
 	struct timespec ts;
-	int rc;
+	int rc = 0;
 
 	if (!copy_in(vm, gpa, &hc, sizeof(hc)))
 		return 0;
 	ts.tv_sec = (time_t)(hc.timeout_ns / 1000000000ULL);
 	ts.tv_nsec = (long)(hc.timeout_ns % 1000000000ULL);
-	rc = ppoll(&pfd, 1, &ts, NULL);
+	if (!devices_wait_ready(vm))
+		rc = ppoll(pfd, vm->wake_fd >= 0 ? 2 : 1, &ts, NULL);
 	hc.ret = 0;
 	copy_out(vm, gpa, &hc, sizeof(hc));
-	return rc > 0;
+	return rc > 0 && (pfd[0].revents & POLLIN);
 }
 
 enum hc_action hc_dispatch(struct vmm *vm, uint16_t port, uint32_t value, int *status)

@@ -36,6 +36,10 @@ static int regions(struct vmm *vm, uint64_t fdt_size, struct pt_region *r)
 	if (vm->img.end < stack - PAGE)
 		r[n++] = (struct pt_region){ vm->img.end, stack - PAGE, RW_DATA | X86_PTE_U };
 	r[n++] = (struct pt_region){ stack, top, RW_DATA | X86_PTE_U };
+	/* Device registers: the ring-3 drivers touch them directly. */
+	for (int i = 0; i < vm->ndevs; i++)
+		r[n++] = (struct pt_region){ vm->devs[i]->base, vm->devs[i]->base + PAGE,
+					     RW_DATA | X86_PTE_U };
 	return n;
 }
 
@@ -48,7 +52,7 @@ static int by_start(const void *a, const void *b)
 
 int layout_map(struct vmm *vm, uint64_t fdt_size, uint64_t *cr3, struct vmm_error *err)
 {
-	struct pt_region r[ELF_MAX_SEGMENTS + 8];
+	struct pt_region r[ELF_MAX_SEGMENTS + 8 + VMM_MMIO_SLOTS];
 	int n;
 
 	qsort(vm->img.seg, (size_t)vm->img.nseg, sizeof(vm->img.seg[0]), by_start);

@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 
 	if (cli_parse(argc, argv, &cli, why, sizeof(why))) {
 		fprintf(stderr, "vmm: %s\n", why);
+		cli_free(&cli);
 		return EXIT_USAGE;
 	}
 	if (cli.cmd == CLI_HELP) {
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 	catch_signals();
 	if (vmm_create(&cli.cfg, &vm, &err)) {
 		fprintf(stderr, "vmm: %s\n", err.msg);
+		cli_free(&cli);
 		return error_status(err.kind);
 	}
 	running = vm;
@@ -104,5 +106,6 @@ int main(int argc, char **argv)
 		print_timings(&res.timings, vmm_guest_resident(vm));
 	running = NULL; /* before the free: a late signal must not see it */
 	vmm_destroy(vm);
+	cli_free(&cli);
 	return status;
 }

@@ -89,6 +89,18 @@ static uint32_t io_value(const struct kvm_run *run)
 	return v;
 }
 
+/* A register access to a device; 0 if there is no device there. */
+static int mmio(struct vmm *vm, struct kvm_run *run)
+{
+	uint64_t off;
+	struct virtio_dev *d = devices_at(vm, run->mmio.phys_addr, &off);
+
+	if (!d || run->mmio.len > 8)
+		return 0;
+	virtio_mmio_access(d, off, run->mmio.data, run->mmio.len, run->mmio.is_write);
+	return 1;
+}
+
 /* One exit; 1 when the run is over (res->outcome set). */
 static int handle_exit(struct runner *r)
 {
@@ -117,6 +129,8 @@ static int handle_exit(struct runner *r)
 		}
 		break;
 	case KVM_EXIT_MMIO:
+		if (mmio(vm, run))
+			return 0;
 		fault_report(vm, "MMIO %s of %u bytes at %#llx, where there is no device",
 			     run->mmio.is_write ? "write" : "read", run->mmio.len,
 			     (unsigned long long)run->mmio.phys_addr);
@@ -172,6 +186,9 @@ int run_loop(struct vmm *vm, struct vmm_result *res)
 	if (arm_timeout(&r) < 0) {
 		res->outcome = VMM_OUT_ERROR;
 		rc = vmm_fail(&res->error, VMM_ERR_HOST, "timer_create: %s", strerror(errno));
+	} else if (iothread_start(vm, &res->error)) {
+		res->outcome = VMM_OUT_ERROR;
+		rc = -1;
 	}
 	while (!rc && !atomic_load(&vm->stop)) {
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0) {
@@ -187,6 +204,7 @@ int run_loop(struct vmm *vm, struct vmm_result *res)
 	}
 	if (atomic_load(&vm->stop) && res->outcome != VMM_OUT_EXIT)
 		res->outcome = VMM_OUT_STOPPED;
+	iothread_stop(vm);
 	if (r.has_timer)
 		timer_delete(r.timer);
 	finish_timings(vm, &res->timings);

@@ -2,6 +2,7 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include "elf_load.h"
 #include "guest_mem.h"
 #include "symtab.h"
+#include "virtio_mmio.h"
 #include "vmm.h"
 
 struct vmm {
@@ -32,6 +34,13 @@ struct vmm {
 	atomic_int stop;     /* set by vmm_stop() */
 	atomic_int vcpu_tid; /* thread in vmm_run(), 0 outside it */
 	bool ran;
+
+	struct virtio_dev *devs[VMM_MMIO_SLOTS]; /* slot i at VMM_MMIO_BASE + i pages */
+	int ndevs;
+	int wake_fd; /* eventfd: device work for a guest in the wait hypercall */
+	pthread_t io_thread;
+	bool io_running;
+	int io_epfd, io_stop_fd;
 };
 
 int vmm_fail(struct vmm_error *err, enum vmm_error_kind kind, const char *fmt, ...)
@@ -62,6 +71,17 @@ enum hc_action hc_dispatch(struct vmm *vm, uint16_t port, uint32_t value, int *s
 /* fault.c: the crash report. */
 void fault_report(struct vmm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fault_report_frame(struct vmm *vm);
+
+/* devices.c */
+int devices_open(struct vmm *vm, struct vmm_error *err);
+int devices_attach(struct vmm *vm, struct vmm_error *err);
+struct virtio_dev *devices_at(struct vmm *vm, uint64_t addr, uint64_t *off);
+bool devices_wait_ready(struct vmm *vm);
+void devices_destroy(struct vmm *vm);
+
+/* iothread.c */
+int iothread_start(struct vmm *vm, struct vmm_error *err);
+void iothread_stop(struct vmm *vm);
 
 /* run.c */
 int run_loop(struct vmm *vm, struct vmm_result *res);

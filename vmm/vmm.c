@@ -67,8 +67,8 @@ static int setup(struct vmm *vm, struct vmm_error *err)
 {
 	uint64_t fdt_size, cr3;
 
-	if (check_config(vm, err) || image_open(vm, err) || kvm_open(vm, err) ||
-	    kvm_create_vcpu(vm, err))
+	if (check_config(vm, err) || image_open(vm, err) || devices_open(vm, err) ||
+	    kvm_open(vm, err) || kvm_create_vcpu(vm, err) || devices_attach(vm, err))
 		return -1;
 	vm->timings.vm_created = (vmm_now_ns() - vm->t0_ns) / 1e3;
 	image_load(vm);
@@ -91,6 +91,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **vmp, struct vmm_error 
 	vm->cfg = *cfg;
 	vm->mem.size = cfg->mem_size;
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->sig_fd = -1;
+	vm->wake_fd = vm->io_epfd = vm->io_stop_fd = -1;
 	if (setup(vm, err)) {
 		vmm_destroy(vm);
 		return -1;
@@ -123,6 +124,8 @@ void vmm_destroy(struct vmm *vm)
 {
 	if (!vm)
 		return;
+	iothread_stop(vm);
+	devices_destroy(vm);
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	close_fd(vm->vcpu_fd);

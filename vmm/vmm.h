@@ -2,12 +2,21 @@
 #ifndef VMM_H
 #define VMM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define VMM_VERSION "0.1.0"
 
 struct vmm;
+
+#define VMM_DISKS_MAX 8
+
+struct vmm_disk {
+	const char *path; /* a raw image file */
+	bool read_only;
+	const char *serial; /* GET_ID, up to 20 bytes; NULL: the file's base name */
+};
 
 struct vmm_config {
 	const char *image;   /* path of app.img */
@@ -19,6 +28,8 @@ struct vmm_config {
 	int out_fd;    /* the guest's stdout; -1: ours */
 	int err_fd;    /* the guest's stderr; -1: ours */
 	int report_fd; /* fault reports; -1: stderr */
+	int ndisks;    /* /dev/vda, /dev/vdb, ... in this order */
+	struct vmm_disk disks[VMM_DISKS_MAX];
 };
 
 enum vmm_error_kind {
