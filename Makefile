@@ -70,10 +70,10 @@ link_image = @echo "  IMAGE   $(2)"; mkdir -p $(dir $(2)); \
 	$(GUEST_CC) $(GUEST_APP_CFLAGS) $(3) $(GUEST_LDFLAGS) $(1) $(B)/libguest.a $(FDT_LIB) -o $(2)
 
 $(B)/tests/guest/%.img: tests/guest/%.c $(B)/libguest.a configs/guest.ld
-	$(call link_image,$<,$@,$(WARN))
+	$(call link_image,$<,$@,$(WARN) -Ivirtio -Iguest/include)
 .SECONDEXPANSION:
 $(B)/examples/%.img: $(B)/libguest.a configs/guest.ld $$(wildcard examples/$$*/*.c)
-	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN))
+	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN) -Iguest/include)
 
 # tools/mkimage's entry: make image SRCS="a.c b.c" OUT=app.img [APP_CFLAGS=...]
 image: $(B)/libguest.a
