@@ -23,18 +23,40 @@ static const char *const vector_names[VMM_FAULT_VECTORS] = {
 	[19] = "SIMD error (#XM)",	    [21] = "control protection (#CP)",
 };
 
-/* "name+0x1c (file.c)" for a code address, or the bare address. */
-static void symbolize(const struct vmm *vm, uint64_t addr, char *buf, size_t size)
+/* " (file.c:12)" from the line table, " (file.c)" from the symbol, or "". */
+static void source(struct vmm *vm, const struct sym *s, uint64_t addr, char *buf, size_t size)
+{
+	const char *file = NULL;
+	unsigned line = 0;
+
+	/* Only a crash pays for reading .debug_line, not every boot (~0.2 ms). */
+	if (!vm->lines_loaded) {
+		vm->lines_loaded = true;
+		line_table_load(&vm->lines, vm->file, vm->file_size);
+	}
+	if (line_table_lookup(&vm->lines, addr, &file, &line) && line)
+		snprintf(buf, size, " (%s:%u)", file, line);
+	else if (s->file)
+		snprintf(buf, size, " (%s)", s->file);
+	else
+		buf[0] = 0;
+}
+
+/*
+ * "name+0x1c (file.c:12)" for a code address, or the bare address. A return
+ * address is looked up one byte back: it may already be the next line's.
+ */
+static void symbolize(struct vmm *vm, uint64_t addr, int is_return, char *buf, size_t size)
 {
 	const struct sym *s = symtab_lookup(&vm->syms, addr);
+	char src[160];
 
-	if (!s)
+	if (!s) {
 		snprintf(buf, size, "%#llx", (unsigned long long)addr);
-	else if (s->file)
-		snprintf(buf, size, "%s+%#llx (%s)", s->name, (unsigned long long)(addr - s->addr),
-			 s->file);
-	else
-		snprintf(buf, size, "%s+%#llx", s->name, (unsigned long long)(addr - s->addr));
+		return;
+	}
+	source(vm, s, addr - (is_return ? 1 : 0), src, sizeof(src));
+	snprintf(buf, size, "%s+%#llx%s", s->name, (unsigned long long)(addr - s->addr), src);
 }
 
 static void print_regs(FILE *f, const struct kvm_regs *r, uint64_t cr2)
@@ -65,7 +87,7 @@ static void flush_repeats(struct frames *fr)
 }
 
 /* Prints a return address; runs of one address (deep recursion) fold into one line. */
-static int add_frame(const struct vmm *vm, struct frames *fr, uint64_t addr)
+static int add_frame(struct vmm *vm, struct frames *fr, uint64_t addr)
 {
 	char sym[200];
 
@@ -77,7 +99,7 @@ static int add_frame(const struct vmm *vm, struct frames *fr, uint64_t addr)
 	}
 	flush_repeats(fr);
 	if (fr->printed < BACKTRACE_MAX) {
-		symbolize(vm, addr, sym, sizeof(sym));
+		symbolize(vm, addr, fr->printed > 0, sym, sizeof(sym));
 		fprintf(fr->f, "  #%-2d %s\n", fr->printed, sym);
 	}
 	fr->printed++;
@@ -90,7 +112,7 @@ static int add_frame(const struct vmm *vm, struct frames *fr, uint64_t addr)
  * A fault before the function set up its frame (or in a leaf without one)
  * leaves RBP outside the stack: the return address is then at RSP.
  */
-static void backtrace(const struct vmm *vm, FILE *f, const struct kvm_regs *r)
+static void backtrace(struct vmm *vm, FILE *f, const struct kvm_regs *r)
 {
 	struct frames fr = { .f = f };
 	const uint64_t *ret = gpa_ptr(&vm->mem, r->rsp, 8);
@@ -118,7 +140,7 @@ static void report(struct vmm *vm, const char *what, struct kvm_regs *r, uint64_
 
 	if (!f)
 		return;
-	symbolize(vm, r->rip, sym, sizeof(sym));
+	symbolize(vm, r->rip, 0, sym, sizeof(sym));
 	fprintf(f, "vmm: guest %s in %s\n", what, sym);
 	print_regs(f, r, cr2);
 	backtrace(vm, f, r);
@@ -153,7 +175,7 @@ void fault_report(struct vmm *vm, const char *fmt, ...)
 		report(vm, what, &r, cr2);
 }
 
-static void describe(const struct vmm *vm, const struct vmm_fault_frame *fr, uint64_t cr2,
+static void describe(struct vmm *vm, const struct vmm_fault_frame *fr, uint64_t cr2,
 		     char *what, size_t size)
 {
 	uint64_t guard = vm->mem.size - vmm_stack_size(vm->mem.size) - VMM_PAGE_SIZE;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "abi.h"
+#include "dwarf_line.h"
 #include "elf_load.h"
 #include "guest_mem.h"
 #include "symtab.h"
@@ -25,6 +26,8 @@ struct vmm {
 	size_t file_size;
 	struct elf_image img;
 	struct symtab syms;
+	struct line_table lines; /* loaded at the first fault report */
+	bool lines_loaded;
 	uint32_t tsc_khz;
 	uint64_t boot_tsc; /* guest TSC at boot_ns */
 	double boot_ns;	   /* CLOCK_MONOTONIC at boot_tsc */

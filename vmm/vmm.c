@@ -137,5 +137,6 @@ void vmm_destroy(struct vmm *vm)
 	if (vm->file)
 		munmap((void *)vm->file, vm->file_size);
 	symtab_free(&vm->syms);
+	line_table_free(&vm->lines);
 	free(vm);
 }

@@ -3,14 +3,14 @@
 fault_null() {
 	vm run "$B/tests/guest/crash_null.img"
 	want_status 253 && want_out out "about to dereference NULL" &&
-		want_out err "NULL pointer dereference" && want_out err "in deref_null+" &&
+		want_out err "NULL pointer dereference" && want_out err "in deref_null+0 (crash_null.c:" &&
 		want_out err "backtrace:" && want_out err "cr2 0000000000000000" &&
 		want_out err "rip 0000"
 }
 
 fault_stack() {
 	vm run "$B/tests/guest/stack_overflow.img"
-	want_status 253 && want_out err "stack overflow" && want_out err "in recurse+" &&
+	want_status 253 && want_out err "stack overflow" && want_out err "in recurse+0xb (stack_overflow.c:" &&
 		want_out err "the same frame"
 }
 
