@@ -10,7 +10,7 @@ fault_null() {
 
 fault_stack() {
 	vm run "$B/tests/guest/stack_overflow.img"
-	want_status 253 && want_out err "stack overflow" && want_out err "in recurse+0xb (stack_overflow.c:" &&
+	want_status 253 && want_out err "stack overflow" && want_out err "in recurse+" && want_out err "(stack_overflow.c:" &&
 		want_out err "the same frame"
 }
 
