@@ -89,6 +89,9 @@ static void set_status(struct virtio_dev *d, uint32_t v)
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(d->status & VIRTIO_STATUS_FEATURES_OK) &&
 	    ((d->driver_features & ~d->features) || !virtio_dev_has(d, VIRTIO_F_VERSION_1)))
 		v &= ~(uint32_t)VIRTIO_STATUS_FEATURES_OK;
+	/* DRIVER_OK over features we refused would run on features we never agreed to. */
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK))
+		virtio_dev_fail(d);
 	d->status = v | (d->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
@@ -102,6 +105,10 @@ static void queue_ready(struct virtio_dev *d, struct virtq *q, uint32_t v)
 {
 	if (!v) {
 		d->ready[d->queue_sel] = false;
+		return;
+	}
+	if (!(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+		virtio_dev_fail(d);
 		return;
 	}
 	q->event_idx = virtio_dev_has(d, VIRTIO_F_RING_EVENT_IDX);

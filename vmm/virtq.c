@@ -39,7 +39,7 @@ static int add_buf(struct virtq_chain *c, const struct guest_mem *m, const struc
 	struct virtq_buf *b;
 
 	/* Device-readable buffers come first (virtio 1.2, 2.7.4.2). */
-	if (c->n == VIRTQ_NUM_MAX || (!write && c->in_bytes))
+	if (c->n == VIRTQ_NUM_MAX || (!write && c->n && c->buf[c->n - 1].write))
 		return -1;
 	b = &c->buf[c->n++];
 	b->p = gpa_ptr(m, d->addr, d->len);
