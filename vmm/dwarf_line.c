@@ -1,9 +1,11 @@
 /* dwarf_line.c: DWARF 2-5 line programs of an untrusted ELF image, run into a sorted table. */
 #include "dwarf_line.h"
 
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dwarf_cursor.h"
+#include "elf_sections.h"
 
 enum {
 	DW_LNS_copy = 1,
@@ -48,12 +50,6 @@ static const uint8_t form_size[] = {
 	[0x28] = 4,	      /* strx4 */
 };
 
-/* A bounded reader: a read past end sets bad and yields 0, so callers check once at the end. */
-struct cur {
-	const uint8_t *p, *end;
-	int bad;
-};
-
 /* What one load carries between units. */
 struct ld {
 	struct line_table *lt;
@@ -84,128 +80,21 @@ struct regs {
 	size_t seq;
 };
 
-static void fail(struct cur *c)
-{
-	c->bad = 1;
-	c->p = c->end;
-}
-
-static void skip(struct cur *c, uint64_t n)
-{
-	if (c->bad || (uint64_t)(c->end - c->p) < n)
-		fail(c);
-	else
-		c->p += n;
-}
-
-/* A little-endian integer of size bytes, size <= 8. */
-static uint64_t get(struct cur *c, unsigned size)
-{
-	const uint8_t *p = c->p;
-	uint64_t v = 0;
-
-	skip(c, size);
-	for (unsigned i = 0; i < size && !c->bad; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-/* LEB128. Bits past 64 are dropped but every byte is consumed, to stay in step. */
-static uint64_t leb(struct cur *c, int sign)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-
-	do {
-		if (c->bad || c->p == c->end) {
-			fail(c);
-			return 0;
-		}
-		b = *c->p++;
-		if (shift < 64) {
-			v |= (uint64_t)(b & 0x7f) << shift;
-			shift += 7;
-		}
-	} while (b & 0x80);
-	if (sign && shift < 64 && (b & 0x40))
-		v |= ~(uint64_t)0 << shift;
-	return v;
-}
-
-/* A NUL-terminated string at the cursor, or NULL. */
-static const char *cstr(struct cur *c)
-{
-	const uint8_t *nul;
-	const char *s = (const char *)c->p;
-
-	if (c->bad || c->p == c->end || !(nul = memchr(c->p, 0, (size_t)(c->end - c->p)))) {
-		fail(c);
-		return NULL;
-	}
-	c->p = nul + 1;
-	return s;
-}
-
-static const char *str_at(const struct cur *s, uint64_t off)
-{
-	size_t n = s->p ? (size_t)(s->end - s->p) : 0;
-
-	if (off >= n || !memchr(s->p + off, 0, n - off))
-		return NULL;
-	return (const char *)s->p + off;
-}
-
-static int in_file(uint64_t off, uint64_t size, size_t len)
-{
-	uint64_t end;
-
-	return !__builtin_add_overflow(off, size, &end) && end <= len;
-}
-
 static struct cur section(const uint8_t *elf, const Elf64_Shdr *sh)
 {
 	return (struct cur){ elf + sh->sh_offset, elf + sh->sh_offset + sh->sh_size, 0 };
 }
 
-/* Finds the sections by name; those missing stay empty. */
+/* The sections by name; those missing stay empty. */
 static void find_sections(struct ld *l, const uint8_t *elf, size_t len)
 {
-	Elf64_Ehdr eh;
+	static const char *const names[] = { ".debug_line", ".debug_line_str", ".debug_str" };
+	struct cur *to[] = { &l->line, &l->line_str, &l->str };
 	Elf64_Shdr sh;
-	struct cur names;
 
-	if (len < sizeof(eh))
-		return;
-	memcpy(&eh, elf, sizeof(eh));
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_shentsize != sizeof(sh) ||
-	    eh.e_shstrndx >= eh.e_shnum ||
-	    !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(sh), len))
-		return;
-	memcpy(&sh, elf + eh.e_shoff + eh.e_shstrndx * sizeof(sh), sizeof(sh));
-	if (!in_file(sh.sh_offset, sh.sh_size, len))
-		return;
-	names = section(elf, &sh);
-	for (unsigned i = 0; i < eh.e_shnum; i++) {
-		struct cur *to = NULL;
-		const char *name;
-
-		memcpy(&sh, elf + eh.e_shoff + i * sizeof(sh), sizeof(sh));
-		name = str_at(&names, sh.sh_name);
-		/* A compressed section would need zlib; without it there are no lines. */
-		if (!name || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED) ||
-		    !in_file(sh.sh_offset, sh.sh_size, len))
-			continue;
-		if (!strcmp(name, ".debug_line"))
-			to = &l->line;
-		else if (!strcmp(name, ".debug_line_str"))
-			to = &l->line_str;
-		else if (!strcmp(name, ".debug_str"))
-			to = &l->str;
-		if (to && !to->p)
-			*to = section(elf, &sh);
-	}
+	for (int i = 0; i < 3; i++)
+		if (elf_section_named(elf, len, names[i], &sh))
+			*to[i] = section(elf, &sh);
 }
 
 /* Reports keep to the last path component; an unnamed file reads as addr2line's "??". */

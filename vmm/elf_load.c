@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "elf_sections.h"
+
 #define PAGE 4096ULL
 
 static int reject(char *why, size_t whylen, const char *fmt, ...)
@@ -16,14 +18,6 @@ static int reject(char *why, size_t whylen, const char *fmt, ...)
 	vsnprintf(why, whylen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* Does [off, off + size) fit in a buffer of len bytes? */
-static int in_file(uint64_t off, uint64_t size, size_t len)
-{
-	uint64_t end;
-
-	return !__builtin_add_overflow(off, size, &end) && end <= len;
 }
 
 static int check_ehdr(const Elf64_Ehdr *eh, size_t len, char *why, size_t n)
@@ -45,7 +39,7 @@ static int check_ehdr(const Elf64_Ehdr *eh, size_t len, char *why, size_t n)
 		return reject(why, n, "bad ELF header sizes");
 	if (eh->e_phnum == 0 || eh->e_phnum > 64)
 		return reject(why, n, "bad program header count %u", eh->e_phnum);
-	if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
+	if (!elf_in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
 		return reject(why, n, "truncated program header table");
 	return 0;
 }
@@ -59,7 +53,7 @@ static int add_load(struct elf_image *img, const Elf64_Phdr *ph, size_t len, uin
 	if (ph->p_filesz > ph->p_memsz)
 		return reject(why, n, "segment at %#llx: file size exceeds memory size",
 			      (unsigned long long)ph->p_vaddr);
-	if (!in_file(ph->p_offset, ph->p_filesz, len))
+	if (!elf_in_file(ph->p_offset, ph->p_filesz, len))
 		return reject(why, n, "segment at %#llx: file range out of bounds",
 			      (unsigned long long)ph->p_vaddr);
 	if (ph->p_vaddr != ph->p_paddr || ph->p_vaddr % PAGE)
@@ -162,7 +156,7 @@ int elf_parse(const uint8_t *buf, size_t len, uint64_t limit, struct elf_image *
 		if (ph.p_type == PT_LOAD && ph.p_memsz &&
 		    add_load(img, &ph, len, limit, why, whylen))
 			return -1;
-		if (ph.p_type == PT_NOTE && in_file(ph.p_offset, ph.p_filesz, len) && !found)
+		if (ph.p_type == PT_NOTE && elf_in_file(ph.p_offset, ph.p_filesz, len) && !found)
 			found = find_note(img, buf, &ph);
 	}
 	if (!img->nseg)

@@ -1,26 +1,10 @@
 /* symtab.c: function symbols from an untrusted ELF image's .symtab. */
 #include "symtab.h"
 
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int in_file(uint64_t off, uint64_t size, size_t len)
-{
-	uint64_t end;
-
-	return !__builtin_add_overflow(off, size, &end) && end <= len;
-}
-
-/* A NUL-terminated string at strtab offset off, or NULL. */
-static const char *str_at(const uint8_t *buf, const Elf64_Shdr *strtab, uint32_t off)
-{
-	if (off >= strtab->sh_size)
-		return NULL;
-	if (!memchr(buf + strtab->sh_offset + off, 0, strtab->sh_size - off))
-		return NULL;
-	return (const char *)buf + strtab->sh_offset + off;
-}
+#include "elf_sections.h"
 
 static int by_addr(const void *a, const void *b)
 {
@@ -32,22 +16,11 @@ static int by_addr(const void *a, const void *b)
 /* Finds SHT_SYMTAB and its string table; 0 if the image has none. */
 static int find_tables(const uint8_t *buf, size_t len, Elf64_Shdr *sym, Elf64_Shdr *str)
 {
-	Elf64_Ehdr eh;
+	unsigned n = elf_section_count(buf, len);
 
-	if (len < sizeof(eh))
-		return 0;
-	memcpy(&eh, buf, sizeof(eh));
-	if (eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
-		return 0;
-	for (unsigned i = 0; i < eh.e_shnum; i++) {
-		memcpy(sym, buf + eh.e_shoff + i * sizeof(*sym), sizeof(*sym));
-		if (sym->sh_type != SHT_SYMTAB || sym->sh_link >= eh.e_shnum)
-			continue;
-		memcpy(str, buf + eh.e_shoff + sym->sh_link * sizeof(*str), sizeof(*str));
-		return in_file(sym->sh_offset, sym->sh_size, len) &&
-		       in_file(str->sh_offset, str->sh_size, len) && str->sh_size > 0;
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (elf_section(buf, len, i, sym) && sym->sh_type == SHT_SYMTAB)
+			return elf_section(buf, len, sym->sh_link, str) && str->sh_size > 0;
 	return 0;
 }
 
@@ -69,7 +42,7 @@ int symtab_load(struct symtab *st, const uint8_t *buf, size_t len)
 		const char *name;
 
 		memcpy(&s, buf + symsh.sh_offset + i * sizeof(s), sizeof(s));
-		name = str_at(buf, &strsh, s.st_name);
+		name = elf_string(buf, &strsh, s.st_name);
 		/* Local symbols follow the STT_FILE entry of their object file. */
 		if (ELF64_ST_TYPE(s.st_info) == STT_FILE)
 			file = name;
