@@ -89,7 +89,10 @@ $(B)/tests/unit/test_cmdline: guest/cmdline.c
 $(B)/tests/unit/test_cli: UNIT_EXTRA := vmm/cli.c
 $(B)/tests/unit/test_cli: vmm/cli.c
 
-unit: $(UNIT_TESTS)
+# Host helpers the integration tests use (the disk pattern).
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(B)/tests/tools/%,$(wildcard tests/tools/*.c))
+
+unit: $(UNIT_TESTS) $(TEST_TOOLS)
 
 # libFuzzer targets, built with clang into their own tree.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -98,8 +101,10 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ivirtio 
 build-fuzz/%: tests/fuzz/%.c $(VMM_LIB_SRC) $(wildcard vmm/*.h tests/unit/*.h) | setup
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_FLAGS) $< $(FUZZ_LINK) -o $@
-build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c
-build-fuzz/fuzz_dwarf: FUZZ_LINK := vmm/dwarf_line.c
+build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c vmm/elf_sections.c
+build-fuzz/fuzz_dwarf: FUZZ_LINK := vmm/dwarf_line.c vmm/elf_sections.c
+build-fuzz/fuzz_virtq: FUZZ_LINK := vmm/virtq.c
+build-fuzz/fuzz_blk: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c -lpthread
 
 fuzz: $(FUZZ_BIN)
 
@@ -116,12 +121,17 @@ test: all unit fuzz san-build
 sanitize: san-build
 	B=build-san tests/run
 
+$(B)/tests/tools/%: tests/tools/%.c | setup
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
+
 $(B)/tools/%: tools/bench/%.c | setup
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
 
 bench: all $(B)/tools/runstat
 	B=$(B) tools/bench/boot
+	B=$(B) tools/bench/disk
 
 FORMATTED := $(wildcard vmm/*.[ch] guest/*.[ch] virtio/*.h tests/unit/*.[ch] tests/fuzz/*.c \
 	tests/guest/*.c examples/*/*.c tools/bench/*.c)
