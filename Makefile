@@ -48,7 +48,7 @@ $(B)/gen/fdt/libfdt.h: | setup
 	@mkdir -p $(@D)
 	$(Q)for h in $(FDT_HEADERS); do ln -sf /usr/include/$$h $(@D)/$$h; done
 $(GUEST_OBJ): $(B)/gen/fdt/libfdt.h
-$(B)/obj/guest/%.o: guest/%.c $(wildcard guest/*.h virtio/*.h) | setup
+$(B)/obj/guest/%.o: guest/%.c $(wildcard guest/*.h guest/include/*.h virtio/*.h) | setup
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -I$(B)/gen -I$(B)/gen/fdt -c $< -o $@

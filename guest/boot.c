@@ -1,8 +1,10 @@
-/* boot.c: from the entry to main(): boot info, console, memory, clocks, libc. */
+/* boot.c: from the entry to main(): boot info, memory, clocks, devices, libc. */
 #include <elf.h>
 #include <string.h>
 
+#include "fd.h"
 #include "libos.h"
+#include "virtio_mmio.h"
 
 struct vmm_boot_record vmm_boot_record;
 struct boot_info boot;
@@ -34,7 +36,8 @@ static char **initial_vector(char *line, size_t len, int *argc)
 
 	if (!vec)
 		panic("no memory for %zu bytes of arguments", len);
-	n = cmdline_parse(line, vec, max, "app");
+	/* vmm's device tree lists the devices; other monitors pass options. */
+	n = cmdline_parse(line, vec, max, "app", boot.under_vmm ? NULL : virtio_mmio_option);
 	aux = (unsigned long *)&vec[n + 2];
 
 	random_fill(at_random, sizeof(at_random));
@@ -88,8 +91,10 @@ _Noreturn void guest_boot(uint64_t info, uint64_t magic)
 	pages_init((uint64_t)_end, stack_bottom);
 	clock_init(&boot);
 	random_init(boot.seed);
+	fd_init();
 	line = copy_cmdline(boot.cmdline, &len);
 	argv = initial_vector(line, len, &argc);
+	virtio_mmio_collect(boot.under_vmm ? (const void *)(uintptr_t)info : NULL);
 	__libc_start_main(main_entry, argc, argv, NULL, NULL, NULL);
 	panic("__libc_start_main returned");
 }

@@ -43,21 +43,43 @@ int bootinfo_from_fdt(struct boot_info *bi, const void *fdt)
 	return bi->tsc_hz ? 0 : -1;
 }
 
-/* Counts TSC ticks across 5 ms of the PIT's channel 2 (1.193182 MHz). */
+/* The PIT's channel 0 count, latched, and the TSC halfway through the latch command. */
+static uint16_t pit_count(uint64_t *tsc)
+{
+	uint64_t a = rdtsc(), b;
+	uint8_t lo, hi;
+
+	outb(0x43, 0x00);
+	b = rdtsc();
+	lo = inb(0x40);
+	hi = inb(0x40);
+	*tsc = a + (b - a) / 2;
+	return (uint16_t)(hi << 8 | lo);
+}
+
+/*
+ * TSC ticks across 5 ms of the PIT (1.193182 MHz). Channel 0, read back with
+ * latch commands: QEMU's microvm has no port 0x61 (no PC speaker), so channel
+ * 2's gate is stuck low there and its OUT bit reads as set at once. Without a
+ * PIT the count never moves: then a guess, rather than a hang.
+ */
 static uint64_t pit_calibrate_tsc(void)
 {
-	const uint16_t ticks = 5966;
+	const uint16_t span = 5966;
 	uint64_t t0, t1;
+	uint16_t c0, c1;
+	int reads = 0;
 
-	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
-	outb(0x43, 0xb0);
-	outb(0x42, ticks & 0xff);
-	outb(0x42, ticks >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20))
-		;
-	t1 = rdtsc();
-	return (t1 - t0) * 200;
+	outb(0x43, 0x34); /* channel 0, low then high byte, mode 2: counts down, reloads */
+	outb(0x40, 0);
+	outb(0x40, 0); /* 65536: differences wrap as uint16_t does */
+	c0 = pit_count(&t0);
+	do {
+		c1 = pit_count(&t1);
+		if (++reads == 1000 && c1 == c0)
+			return 2000000000;
+	} while ((uint16_t)(c0 - c1) < span);
+	return (t1 - t0) * 1193182 / (uint16_t)(c0 - c1);
 }
 
 static uint8_t cmos(uint8_t reg)

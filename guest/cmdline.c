@@ -37,15 +37,29 @@ static char *next_token(char **pp)
 	return start;
 }
 
-int cmdline_parse(char *line, char **argv, int max_args, const char *default_name)
+/* QEMU appends these to the whole line, so they land after our "--". */
+static int monitor_option(const char *tok)
+{
+	static const char qemu[] = "virtio_mmio.device=";
+
+	return !strncmp(tok, qemu, sizeof(qemu) - 1);
+}
+
+int cmdline_parse(char *line, char **argv, int max_args, const char *default_name,
+		  void (*option)(const char *opt))
 {
 	char *p = line, *tok;
 	int argc = 0, in_args = 0;
 
 	while ((tok = next_token(&p)) != NULL) {
 		if (!in_args) {
-			/* Boot options would be read here; none are defined yet. */
 			in_args = !strcmp(tok, "--");
+			if (!in_args && option)
+				option(tok);
+			continue;
+		}
+		if (option && monitor_option(tok)) {
+			option(tok);
 			continue;
 		}
 		if (argc < max_args)

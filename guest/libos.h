@@ -39,8 +39,13 @@ int bootinfo_from_fdt(struct boot_info *bi, const void *fdt);
 void bootinfo_from_pvh(struct boot_info *bi, const struct hvm_start_info *si);
 uint64_t pvh_mem_top(const struct hvm_start_info *si);
 
-/* cmdline.c: split "OPTIONS -- ARGV..." in place; returns argc (>= 1). */
-int cmdline_parse(char *line, char **argv, int max_args, const char *default_name);
+/*
+ * cmdline.c: split "OPTIONS -- ARGV..." in place; returns argc (>= 1). With an
+ * option callback, each boot option goes to it, and so do the
+ * virtio_mmio.device= tokens QEMU appends after the app's arguments.
+ */
+int cmdline_parse(char *line, char **argv, int max_args, const char *default_name,
+		  void (*option)(const char *opt));
 
 /* console.c */
 /* fd 1 or 2: vmm keeps the app's stdout and stderr apart; a 16550 cannot. */

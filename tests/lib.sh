@@ -5,6 +5,7 @@ PASSED=0 FAILED=0 SKIPPED=0
 B=${B:-build}
 VMM="$B/vmm"
 HELLO="$B/examples/hello.img"
+PATTERN="build/tests/tools/pattern"
 
 PREFIX=""
 pass() { PASSED=$((PASSED + 1)); echo "PASS $PREFIX$1"; }

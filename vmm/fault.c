@@ -175,8 +175,8 @@ void fault_report(struct vmm *vm, const char *fmt, ...)
 		report(vm, what, &r, cr2);
 }
 
-static void describe(struct vmm *vm, const struct vmm_fault_frame *fr, uint64_t cr2,
-		     char *what, size_t size)
+static void describe(struct vmm *vm, const struct vmm_fault_frame *fr, uint64_t cr2, char *what,
+		     size_t size)
 {
 	uint64_t guard = vm->mem.size - vmm_stack_size(vm->mem.size) - VMM_PAGE_SIZE;
 	const char *name = fr->vector < VMM_FAULT_VECTORS ? vector_names[fr->vector] : NULL;

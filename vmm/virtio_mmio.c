@@ -32,13 +32,20 @@ static bool live(const struct virtio_dev *d)
 
 void virtio_dev_fail(struct virtio_dev *d)
 {
+	uint64_t one = 1;
+
 	d->status |= VIRTIO_STATUS_NEEDS_RESET;
+	d->fail_unseen = true;
+	/* A guest waiting on this device learns of it now, not at its timeout. */
+	if (d->wake_fd >= 0 && write(d->wake_fd, &one, 8) < 0)
+		return;
 }
 
 static void reset(struct virtio_dev *d)
 {
 	d->ops->reset(d);
 	d->status = d->dev_sel = d->drv_sel = d->queue_sel = 0;
+	d->fail_unseen = false;
 	d->driver_features = 0;
 	memset(d->ready, 0, sizeof(d->ready));
 	memset(d->vq, 0, sizeof(d->vq));
@@ -71,6 +78,7 @@ static uint32_t read_reg(struct virtio_dev *d, uint64_t off)
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return 0; /* no interrupts: the guest polls its used rings */
 	case VIRTIO_MMIO_STATUS:
+		d->fail_unseen = false;
 		return d->status;
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return d->generation;
@@ -239,6 +247,7 @@ bool virtio_dev_pending(struct virtio_dev *d)
 	bool pending = false;
 
 	pthread_mutex_lock(&d->lock);
+	pending = d->fail_unseen;
 	for (int q = 0; q < d->nqueues && !pending; q++)
 		pending = d->ready[q] && live(d) && virtq_pending(&d->vq[q], d->mem);
 	pthread_mutex_unlock(&d->lock);

@@ -36,6 +36,7 @@ struct virtio_dev {
 
 	/* Transport state, as the driver set it. */
 	uint32_t status, dev_sel, drv_sel, queue_sel, generation;
+	bool fail_unseen; /* NEEDS_RESET set, Status not read since: wake the guest */
 	uint64_t driver_features;
 	bool ready[VIRTIO_QUEUES_MAX];
 	struct virtq vq[VIRTIO_QUEUES_MAX];

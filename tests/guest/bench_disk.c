@@ -13,7 +13,7 @@
 #define BLKGETSIZE64 _IOR(0x12, 114, size_t)
 #endif
 
-#define BIG (1 << 20)
+#define BIG   (1 << 20)
 #define SMALL 4096
 
 static double now(void)
@@ -29,7 +29,8 @@ static double sequential(int fd, char *buf, uint64_t size, int write)
 	double t0 = now();
 
 	for (uint64_t off = 0; off < size; off += BIG) {
-		ssize_t n = write ? pwrite(fd, buf, BIG, (off_t)off) : pread(fd, buf, BIG, (off_t)off);
+		ssize_t n =
+		    write ? pwrite(fd, buf, BIG, (off_t)off) : pread(fd, buf, BIG, (off_t)off);
 
 		if (n != BIG) {
 			fprintf(stderr, "bench_disk: %s at %llu failed\n", write ? "write" : "read",

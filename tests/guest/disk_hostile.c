@@ -7,7 +7,7 @@
 
 #include "virtio.h"
 
-#define BASE 0xd0000000UL
+#define BASE  0xd0000000UL
 #define QSIZE 8
 
 static struct virtq_desc desc[QSIZE] __attribute__((aligned(4096)));
@@ -101,7 +101,9 @@ static void request(uint32_t type, uint64_t sector, uint32_t hdr_len)
 	status = 0xee;
 	desc[0] = (struct virtq_desc){ (uintptr_t)&hdr, hdr_len, VIRTQ_DESC_F_NEXT, 1 };
 	desc[1] = (struct virtq_desc){ (uintptr_t)data, sizeof(data),
-				       VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0), 2 };
+				       VIRTQ_DESC_F_NEXT |
+					   (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0),
+				       2 };
 	desc[2] = (struct virtq_desc){ (uintptr_t)&status, 1, VIRTQ_DESC_F_WRITE, 0 };
 }
 
@@ -153,14 +155,14 @@ static void request_faults(void)
 	request(VIRTIO_BLK_T_IN, 0, 16);
 	publish(0, 4);
 	check(settle(4) && !needs_reset() && status == VIRTIO_BLK_S_OK &&
-		      used.ring[3].len == sizeof(data) + 1,
+		  used.ring[3].len == sizeof(data) + 1,
 	      "the device still serves a good read");
 }
 
 int main(void)
 {
 	check(*reg(VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC &&
-		      *reg(VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_BLOCK,
+		  *reg(VIRTIO_MMIO_DEVICE_ID) == VIRTIO_ID_BLOCK,
 	      "a virtio-blk device at slot 0");
 	ring_faults();
 	request_faults();

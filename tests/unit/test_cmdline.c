@@ -21,7 +21,7 @@ static void round_trip(const char *opts, int argc, const char *const *argv)
 
 	assert_true(len > 0);
 	assert_int_equal(strlen(line), len);
-	n = cmdline_parse(line, out, MAXV, "dflt");
+	n = cmdline_parse(line, out, MAXV, "dflt", NULL);
 	if (argc == 0) {
 		assert_int_equal(n, 1);
 		assert_string_equal(out[0], "dflt");
@@ -108,7 +108,7 @@ static int parse(const char *line, char **out, int max)
 	static char copy[256];
 
 	strcpy(copy, line);
-	return cmdline_parse(copy, out, max, "dflt");
+	return cmdline_parse(copy, out, max, "dflt", NULL);
 }
 
 static void test_parse_options(void **state)
@@ -127,6 +127,38 @@ static void test_parse_options(void **state)
 	assert_string_equal(out[0], "--");
 	assert_int_equal(parse("  \t--\t\targ\t", out, MAXV), 1);
 	assert_string_equal(out[0], "arg");
+}
+
+static char seen[8][64];
+static int nseen;
+
+static void record(const char *opt)
+{
+	if (nseen < 8)
+		strcpy(seen[nseen++], opt);
+}
+
+/* Options go to the callback; so do QEMU's virtio_mmio tokens appended after "--". */
+static void test_option_callback(void **state)
+{
+	static char line[] = "quiet \"a b\" -- prog x virtio_mmio.device=512@0xfeb00e00:12 y "
+			     "virtio_mmio.device=4K@0xfeb00c00:11";
+	char *out[MAXV];
+
+	(void)state;
+	nseen = 0;
+	assert_int_equal(cmdline_parse(line, out, MAXV, "dflt", record), 3);
+	assert_string_equal(out[0], "prog");
+	assert_string_equal(out[1], "x");
+	assert_string_equal(out[2], "y");
+	assert_int_equal(nseen, 4);
+	assert_string_equal(seen[0], "quiet");
+	assert_string_equal(seen[1], "a b");
+	assert_string_equal(seen[2], "virtio_mmio.device=512@0xfeb00e00:12");
+	assert_string_equal(seen[3], "virtio_mmio.device=4K@0xfeb00c00:11");
+	/* Without a callback the same tokens are ordinary arguments. */
+	assert_int_equal(parse("-- virtio_mmio.device=1@2:3", out, MAXV), 1);
+	assert_string_equal(out[0], "virtio_mmio.device=1@2:3");
 }
 
 static void test_default_name(void **state)
@@ -198,7 +230,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_round_trip_random),
 		cmocka_unit_test(test_encoding),     cmocka_unit_test(test_parse_options),
 		cmocka_unit_test(test_default_name), cmocka_unit_test(test_max_args),
-		cmocka_unit_test(test_too_small),
+		cmocka_unit_test(test_too_small),    cmocka_unit_test(test_option_callback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
