@@ -4,7 +4,12 @@
 #include "libos.h"
 #include "virtq.h"
 
-#define SPIN_NS	  50000	  /* poll this long before sleeping: most requests finish sooner */
+/*
+ * Poll before sleeping: sleeping costs an exit and a wake-up (~30-40 us), so
+ * spin about as long as requests have lately taken, within these bounds.
+ */
+#define SPIN_NS	    50000
+#define SPIN_MAX_NS 1000000
 #define DOZE_NS	  1000000 /* without EVENT_IDX the VMM cannot tell what we wait for */
 #define barrier() __asm__ volatile("" ::: "memory")
 /* x86 orders stores with stores and loads with loads; only store-then-load needs this. */
@@ -124,12 +129,27 @@ static void doze(const struct virtq *q, uint64_t left)
 	hc_wait(q->event_idx || left < DOZE_NS ? left : DOZE_NS);
 }
 
+static uint64_t spin_budget(const struct virtq *q)
+{
+	uint64_t ns = q->avg_ns * 3 / 2;
+
+	return ns < SPIN_NS ? SPIN_NS : ns > SPIN_MAX_NS ? SPIN_MAX_NS : ns;
+}
+
+static int seen(struct virtq *q, uint64_t start)
+{
+	if (used_idx(q) == q->last_used)
+		return 0;
+	q->avg_ns = (q->avg_ns * 7 + (clock_monotonic_ns() - start)) / 8;
+	return 1;
+}
+
 int virtq_wait(struct virtq *q, uint64_t timeout_ns)
 {
-	uint64_t start = clock_monotonic_ns(), now = start;
+	uint64_t start = clock_monotonic_ns(), now = start, spin = spin_budget(q);
 
-	while (now - start < SPIN_NS) {
-		if (used_idx(q) != q->last_used)
+	while (now - start < spin) {
+		if (seen(q, start))
 			return 0;
 		__asm__ volatile("pause");
 		now = clock_monotonic_ns();
@@ -138,10 +158,10 @@ int virtq_wait(struct virtq *q, uint64_t timeout_ns)
 		/* Tell the device what we have seen, then look once more before sleeping. */
 		*q->used_event = q->last_used;
 		mb();
-		if (used_idx(q) != q->last_used)
+		if (seen(q, start))
 			return 0;
 		doze(q, timeout_ns - (now - start));
-		if (used_idx(q) != q->last_used)
+		if (seen(q, start))
 			return 0;
 		if (boot.under_vmm && q->event_idx)
 			return -ETIMEDOUT; /* woken for nothing of ours: maybe a status change */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #define SECTOR	 VIRTIO_BLK_SECTOR
-#define REQUESTS 0 /* the one queue */
+#define BLK_POLL_NS 50000
 
 static const struct virtio_dev_ops blk_ops;
 
@@ -174,6 +174,13 @@ static void blk_notify(struct virtio_dev *d, int q)
 			virtio_dev_fail(d);
 			return;
 		}
+		/*
+		 * A synchronous guest sends its next request right after this
+		 * one: poll for it a while, kicks still off (avail_event stays
+		 * behind), instead of sleeping and being woken.
+		 */
+		if (virtq_poll(vq, d->mem, BLK_POLL_NS))
+			continue;
 		/* Re-check after publishing avail_event, or a kick could slip past. */
 		virtq_update_avail_event(vq, d->mem);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);

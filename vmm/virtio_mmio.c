@@ -26,16 +26,18 @@ bool virtio_dev_has(const struct virtio_dev *d, int feature)
 
 static bool live(const struct virtio_dev *d)
 {
-	return (d->status & VIRTIO_STATUS_DRIVER_OK) &&
-	       !(d->status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
+	uint32_t status = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
+
+	return (status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(status & (VIRTIO_STATUS_NEEDS_RESET | VIRTIO_STATUS_FAILED));
 }
 
 void virtio_dev_fail(struct virtio_dev *d)
 {
 	uint64_t one = 1;
 
-	d->status |= VIRTIO_STATUS_NEEDS_RESET;
-	d->fail_unseen = true;
+	__atomic_or_fetch(&d->status, VIRTIO_STATUS_NEEDS_RESET, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&d->fail_unseen, true, __ATOMIC_SEQ_CST);
 	/* A guest waiting on this device learns of it now, not at its timeout. */
 	if (d->wake_fd >= 0 && write(d->wake_fd, &one, 8) < 0)
 		return;
@@ -78,7 +80,7 @@ static uint32_t read_reg(struct virtio_dev *d, uint64_t off)
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return 0; /* no interrupts: the guest polls its used rings */
 	case VIRTIO_MMIO_STATUS:
-		d->fail_unseen = false;
+		__atomic_store_n(&d->fail_unseen, false, __ATOMIC_SEQ_CST);
 		return d->status;
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return d->generation;
@@ -246,10 +248,13 @@ bool virtio_dev_pending(struct virtio_dev *d)
 {
 	bool pending = false;
 
-	pthread_mutex_lock(&d->lock);
-	pending = d->fail_unseen;
+	/*
+	 * No lock: the I/O thread may hold it for a whole request. What this
+	 * reads of the queues is the vCPU thread's own (set up by register
+	 * writes on this thread) or guest memory, read atomically.
+	 */
+	pending = __atomic_load_n(&d->fail_unseen, __ATOMIC_SEQ_CST);
 	for (int q = 0; q < d->nqueues && !pending; q++)
 		pending = d->ready[q] && live(d) && virtq_pending(&d->vq[q], d->mem);
-	pthread_mutex_unlock(&d->lock);
 	return pending;
 }

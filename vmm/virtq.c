@@ -4,6 +4,7 @@
 #include "virtq.h"
 
 #include <string.h>
+#include <time.h>
 
 static uint16_t load16(const void *p)
 {
@@ -130,6 +131,28 @@ bool virtq_has_avail(const struct virtq *q, const struct guest_mem *m)
 	const uint16_t *idx = avail_field(q, m, 1);
 
 	return idx && load16(idx) != q->last_avail;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+bool virtq_poll(const struct virtq *q, const struct guest_mem *m, uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	do {
+		for (int i = 0; i < 64; i++) {
+			if (virtq_has_avail(q, m))
+				return true;
+			__builtin_ia32_pause();
+		}
+	} while (now_ns() < end);
+	return false;
 }
 
 void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len)

@@ -42,6 +42,9 @@ int virtq_pop(struct virtq *q, const struct guest_mem *m, struct virtq_chain *c)
 /* Is there an entry we have not taken? (Changes nothing.) */
 bool virtq_has_avail(const struct virtq *q, const struct guest_mem *m);
 
+/* Spins up to ns for an entry to become available; true if one did. */
+bool virtq_poll(const struct virtq *q, const struct guest_mem *m, uint64_t ns);
+
 /* Returns the chain with len bytes written into it. */
 void virtq_push(struct virtq *q, const struct guest_mem *m, uint16_t head, uint32_t len);
 
