@@ -10,8 +10,8 @@
  */
 #define SPIN_NS	    50000
 #define SPIN_MAX_NS 1000000
-#define DOZE_NS	  1000000 /* without EVENT_IDX the VMM cannot tell what we wait for */
-#define barrier() __asm__ volatile("" ::: "memory")
+#define DOZE_NS	    1000000 /* without EVENT_IDX the VMM cannot tell what we wait for */
+#define barrier()   __asm__ volatile("" ::: "memory")
 /* x86 orders stores with stores and loads with loads; only store-then-load needs this. */
 #define mb() __asm__ volatile("mfence" ::: "memory")
 
