@@ -29,7 +29,7 @@ struct virtq {
 	uint16_t kicked_idx; /* avail_idx when the device was last considered for a kick */
 	uint16_t last_used;  /* used elements we have consumed */
 	int event_idx;
-	uint64_t avg_ns; /* recent completion times, for how long to spin */
+	uint64_t avg_ns;		/* recent completion times, for how long to spin */
 	uint8_t chain[VIRTQ_GUEST_MAX]; /* per head in flight: its length; 0: not in flight */
 };
 

@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define SECTOR	 VIRTIO_BLK_SECTOR
+#define SECTOR	    VIRTIO_BLK_SECTOR
 #define BLK_POLL_NS 50000
 
 static const struct virtio_dev_ops blk_ops;
