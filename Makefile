@@ -114,7 +114,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 san-build:
 	$(MAKE) --no-print-directory B=build-san SAN="$(SAN_FLAGS)" all unit
 
-test: all unit fuzz san-build
+test: check-format all unit fuzz san-build
 	B=$(B) SAN_B=build-san tests/run
 
 # The suite for the sanitized build alone.
