@@ -135,9 +135,9 @@ bench: all $(B)/tools/runstat
 
 FORMATTED := $(wildcard vmm/*.[ch] guest/*.[ch] virtio/*.h tests/unit/*.[ch] tests/fuzz/*.c \
 	tests/guest/*.c examples/*/*.c tools/bench/*.c)
-format:
+format: | setup
 	clang-format -i $(FORMATTED)
-check-format:
+check-format: | setup
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format: ok"
 
 run: all
