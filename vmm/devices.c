@@ -7,6 +7,7 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -94,19 +95,24 @@ static int add_ioeventfd(struct vmm *vm, struct virtio_dev *d, int q, struct vmm
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 
-	d->kick_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->kick_fd[q] < 0)
+	int rc;
+
+	d->kick[q].w.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->kick[q].w.fd < 0)
 		return vmm_fail(err, VMM_ERR_HOST, "eventfd: %s", strerror(errno));
-	io.fd = d->kick_fd[q];
+	io.fd = d->kick[q].w.fd;
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
 		return vmm_fail(err, VMM_ERR_HOST, "KVM_IOEVENTFD: %s", strerror(errno));
-	return 0;
+	rc = iothread_watch(vm, &d->kick[q].w, EPOLLIN);
+	return rc ? vmm_fail(err, VMM_ERR_HOST, "epoll_ctl: %s", strerror(-rc)) : 0;
 }
 
 int devices_attach(struct vmm *vm, struct vmm_error *err)
 {
 	if (!vm->ndevs)
 		return 0;
+	if (iothread_init(vm))
+		return vmm_fail(err, VMM_ERR_HOST, "I/O thread: %s", strerror(errno));
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->wake_fd < 0)
 		return vmm_fail(err, VMM_ERR_HOST, "eventfd: %s", strerror(errno));
@@ -164,7 +170,7 @@ void devices_destroy(struct vmm *vm)
 		struct blk *b = (struct blk *)vm->devs[i];
 
 		for (int q = 0; q < b->dev.nqueues; q++)
-			close_fd(b->dev.kick_fd[q]);
+			close_fd(b->dev.kick[q].w.fd);
 		close_fd(b->fd);
 		pthread_mutex_destroy(&b->dev.lock);
 		free(b->chain);

@@ -1,5 +1,7 @@
-/* iothread.c: the I/O thread: queue kicks (ioeventfds) run device work here,
- * so the vCPU keeps running while the host does I/O. */
+/* iothread.c: the I/O thread: queue kicks (ioeventfds) and host sockets run
+ * device work here, so the vCPU keeps running while the host does I/O. */
+#include "iothread.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -9,62 +11,69 @@
 
 #include "vm.h"
 
-#define STOP_TOKEN UINT64_MAX
+static void stop_fn(struct io_watch *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+}
 
 static void *io_main(void *arg)
 {
 	struct vmm *vm = arg;
-	struct epoll_event ev[16];
-	uint64_t n;
+	struct epoll_event ev[32];
 
 	for (;;) {
-		int k = epoll_wait(vm->io_epfd, ev, 16, -1);
+		int k = epoll_wait(vm->io_epfd, ev, 32, -1);
 
 		for (int i = 0; i < k; i++) {
-			uint64_t tok = ev[i].data.u64;
-			struct virtio_dev *d;
+			struct io_watch *w = ev[i].data.ptr;
 
-			if (tok == STOP_TOKEN)
+			if (w == &vm->io_stop)
 				return NULL;
-			d = vm->devs[tok >> 8];
-			/* Drain first: a kick after this point wakes us again. */
-			if (read(d->kick_fd[tok & 0xff], &n, 8) < 0 && errno != EAGAIN)
-				continue;
-			virtio_dev_kick(d, (int)(tok & 0xff));
+			w->fn(w, ev[i].events);
 		}
 	}
 }
 
-static int watch(struct vmm *vm, int fd, uint64_t tok)
+int iothread_init(struct vmm *vm)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tok };
-
-	return epoll_ctl(vm->io_epfd, EPOLL_CTL_ADD, fd, &ev);
+	vm->io_epfd = epoll_create1(EPOLL_CLOEXEC);
+	vm->io_stop = (struct io_watch){ stop_fn, eventfd(0, EFD_CLOEXEC) };
+	if (vm->io_epfd < 0 || vm->io_stop.fd < 0)
+		return -errno;
+	return iothread_watch(vm, &vm->io_stop, EPOLLIN);
 }
 
-int iothread_start(struct vmm *vm, struct vmm_error *err)
+int iothread_watch(struct vmm *vm, struct io_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	if (epoll_ctl(vm->io_epfd, EPOLL_CTL_MOD, w->fd, &ev) == 0)
+		return 0;
+	if (errno == ENOENT && epoll_ctl(vm->io_epfd, EPOLL_CTL_ADD, w->fd, &ev) == 0)
+		return 0;
+	return -errno;
+}
+
+void iothread_unwatch(struct vmm *vm, struct io_watch *w)
+{
+	epoll_ctl(vm->io_epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+int iothread_start(struct vmm *vm)
 {
 	sigset_t all, old;
 	int rc;
 
 	if (!vm->ndevs)
 		return 0;
-	vm->io_epfd = epoll_create1(EPOLL_CLOEXEC);
-	vm->io_stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (vm->io_epfd < 0 || vm->io_stop_fd < 0 || watch(vm, vm->io_stop_fd, STOP_TOKEN))
-		return vmm_fail(err, VMM_ERR_HOST, "I/O thread: %s", strerror(errno));
-	for (int i = 0; i < vm->ndevs; i++)
-		for (int q = 0; q < vm->devs[i]->nqueues; q++)
-			if (watch(vm, vm->devs[i]->kick_fd[q], (uint64_t)i << 8 | (uint64_t)q))
-				return vmm_fail(err, VMM_ERR_HOST, "epoll_ctl: %s",
-						strerror(errno));
 	/* Signals are for the vCPU thread: the I/O thread takes none. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&vm->io_thread, NULL, io_main, vm);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
-		return vmm_fail(err, VMM_ERR_HOST, "pthread_create: %s", strerror(rc));
+		return -rc;
 	vm->io_running = true;
 	return 0;
 }
@@ -73,12 +82,7 @@ void iothread_stop(struct vmm *vm)
 {
 	uint64_t one = 1;
 
-	if (vm->io_running && write(vm->io_stop_fd, &one, 8) == 8)
+	if (vm->io_running && write(vm->io_stop.fd, &one, 8) == 8)
 		pthread_join(vm->io_thread, NULL);
 	vm->io_running = false;
-	if (vm->io_epfd >= 0)
-		close(vm->io_epfd);
-	if (vm->io_stop_fd >= 0)
-		close(vm->io_stop_fd);
-	vm->io_epfd = vm->io_stop_fd = -1;
 }

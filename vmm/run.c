@@ -186,9 +186,9 @@ int run_loop(struct vmm *vm, struct vmm_result *res)
 	if (arm_timeout(&r) < 0) {
 		res->outcome = VMM_OUT_ERROR;
 		rc = vmm_fail(&res->error, VMM_ERR_HOST, "timer_create: %s", strerror(errno));
-	} else if (iothread_start(vm, &res->error)) {
+	} else if ((rc = iothread_start(vm)) < 0) {
 		res->outcome = VMM_OUT_ERROR;
-		rc = -1;
+		vmm_fail(&res->error, VMM_ERR_HOST, "I/O thread: %s", strerror(-rc));
 	}
 	while (!rc && !atomic_load(&vm->stop)) {
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0) {

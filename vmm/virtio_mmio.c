@@ -1,6 +1,7 @@
 /* virtio_mmio.c: the virtio-mmio (version 2) register file and status machine. */
 #include "virtio_mmio.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@ void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, uin
 	d->nqueues = nqueues;
 	d->wake_fd = -1;
 	for (int q = 0; q < VIRTIO_QUEUES_MAX; q++)
-		d->kick_fd[q] = -1;
+		d->kick[q] = (struct virtio_kick){ { virtio_dev_kicked, -1 }, d, q };
 	pthread_mutex_init(&d->lock, NULL);
 }
 
@@ -234,6 +235,18 @@ void virtio_dev_kick(struct virtio_dev *d, int q)
 	if (live(d) && q < d->nqueues && d->ready[q])
 		d->ops->notify(d, q);
 	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_dev_kicked(struct io_watch *w, uint32_t events)
+{
+	struct virtio_kick *k = (struct virtio_kick *)w;
+	uint64_t n;
+
+	(void)events;
+	/* Drain first: a kick after this point wakes us again. */
+	if (read(w->fd, &n, 8) < 0 && errno != EAGAIN)
+		return;
+	virtio_dev_kick(k->dev, k->q);
 }
 
 void virtio_dev_signal(struct virtio_dev *d, int q)

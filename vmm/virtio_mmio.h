@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "guest_mem.h"
+#include "iothread.h"
 #include "virtq.h"
 
 #define VIRTIO_QUEUES_MAX 3
@@ -40,7 +41,11 @@ struct virtio_dev {
 	uint64_t driver_features;
 	bool ready[VIRTIO_QUEUES_MAX];
 	struct virtq vq[VIRTIO_QUEUES_MAX];
-	int kick_fd[VIRTIO_QUEUES_MAX]; /* ioeventfds on QueueNotify */
+	struct virtio_kick {
+		struct io_watch w; /* first: the I/O thread hands us &w */
+		struct virtio_dev *dev;
+		int q;
+	} kick[VIRTIO_QUEUES_MAX]; /* ioeventfds on QueueNotify */
 };
 
 void virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops, uint32_t id,
@@ -52,6 +57,9 @@ void virtio_mmio_access(struct virtio_dev *d, uint64_t off, uint8_t *data, uint3
 
 /* Runs a kicked queue if the device is live (I/O thread). */
 void virtio_dev_kick(struct virtio_dev *d, int q);
+
+/* The I/O thread's callback for a queue's ioeventfd. */
+void virtio_dev_kicked(struct io_watch *w, uint32_t events);
 
 /* The driver broke the rules: NEEDS_RESET until it resets the device. */
 void virtio_dev_fail(struct virtio_dev *d);

@@ -12,6 +12,7 @@
 #include "dwarf_line.h"
 #include "elf_load.h"
 #include "guest_mem.h"
+#include "iothread.h"
 #include "symtab.h"
 #include "virtio_mmio.h"
 #include "vmm.h"
@@ -43,7 +44,8 @@ struct vmm {
 	int wake_fd; /* eventfd: device work for a guest in the wait hypercall */
 	pthread_t io_thread;
 	bool io_running;
-	int io_epfd, io_stop_fd;
+	int io_epfd;
+	struct io_watch io_stop;
 };
 
 int vmm_fail(struct vmm_error *err, enum vmm_error_kind kind, const char *fmt, ...)
@@ -81,10 +83,6 @@ int devices_attach(struct vmm *vm, struct vmm_error *err);
 struct virtio_dev *devices_at(struct vmm *vm, uint64_t addr, uint64_t *off);
 bool devices_wait_ready(struct vmm *vm);
 void devices_destroy(struct vmm *vm);
-
-/* iothread.c */
-int iothread_start(struct vmm *vm, struct vmm_error *err);
-void iothread_stop(struct vmm *vm);
 
 /* run.c */
 int run_loop(struct vmm *vm, struct vmm_result *res);

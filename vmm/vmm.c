@@ -91,7 +91,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **vmp, struct vmm_error 
 	vm->cfg = *cfg;
 	vm->mem.size = cfg->mem_size;
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->sig_fd = -1;
-	vm->wake_fd = vm->io_epfd = vm->io_stop_fd = -1;
+	vm->wake_fd = vm->io_epfd = vm->io_stop.fd = -1;
 	if (setup(vm, err)) {
 		vmm_destroy(vm);
 		return -1;
@@ -126,6 +126,8 @@ void vmm_destroy(struct vmm *vm)
 		return;
 	iothread_stop(vm);
 	devices_destroy(vm);
+	close_fd(vm->io_epfd);
+	close_fd(vm->io_stop.fd);
 	if (vm->run)
 		munmap(vm->run, vm->run_size);
 	close_fd(vm->vcpu_fd);
