@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAGIC 0x4b564c31u /* "KVL1" */
-#define DELETED UINT32_MAX
-#define MAX_KEY 255
+#define MAGIC	  0x4b564c31u /* "KVL1" */
+#define DELETED	  UINT32_MAX
+#define MAX_KEY	  255
 #define MAX_VALUE 65536
 
 struct rec {
@@ -82,8 +82,8 @@ static off_t replay(int fd)
 	off_t off = 0;
 	struct rec r;
 
-	while (pread(fd, &r, sizeof(r), off) == sizeof(r) && r.magic == MAGIC &&
-	       r.klen && r.klen <= MAX_KEY && (r.vlen <= MAX_VALUE || r.vlen == DELETED)) {
+	while (pread(fd, &r, sizeof(r), off) == sizeof(r) && r.magic == MAGIC && r.klen &&
+	       r.klen <= MAX_KEY && (r.vlen <= MAX_VALUE || r.vlen == DELETED)) {
 		uint32_t vlen = r.vlen == DELETED ? 0 : r.vlen;
 
 		if (pread(fd, key, r.klen, off + (off_t)sizeof(r)) != (ssize_t)r.klen ||
@@ -100,12 +100,14 @@ static off_t replay(int fd)
 
 static int append(int fd, off_t off, const char *key, const char *value)
 {
-	struct rec r = { MAGIC, (uint32_t)strlen(key), value ? (uint32_t)strlen(value) : DELETED, 0 };
+	struct rec r = { MAGIC, (uint32_t)strlen(key), value ? (uint32_t)strlen(value) : DELETED,
+			 0 };
 	uint32_t vlen = value ? r.vlen : 0;
 	char buf[sizeof(r) + MAX_KEY + MAX_VALUE];
 
 	if (!r.klen || r.klen > MAX_KEY || vlen > MAX_VALUE) {
-		fprintf(stderr, "kvlog: keys are 1-%d bytes, values up to %d\n", MAX_KEY, MAX_VALUE);
+		fprintf(stderr, "kvlog: keys are 1-%d bytes, values up to %d\n", MAX_KEY,
+			MAX_VALUE);
 		return 2;
 	}
 	r.crc = record_crc(&r, key, value);
