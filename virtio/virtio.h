@@ -142,4 +142,45 @@ struct virtio_blk_config {
 	uint32_t blk_size;
 } __attribute__((packed));
 
+/* virtio-vsock (section 5.10): queues rx 0, tx 1, event 2. */
+#define VIRTIO_VSOCK_RX 0
+#define VIRTIO_VSOCK_TX 1
+#define VIRTIO_VSOCK_EVENT 2
+#define VIRTIO_VSOCK_HOST_CID 2
+#define VIRTIO_VSOCK_TYPE_STREAM 1
+
+#define VIRTIO_VSOCK_OP_REQUEST 1
+#define VIRTIO_VSOCK_OP_RESPONSE 2
+#define VIRTIO_VSOCK_OP_RST 3
+#define VIRTIO_VSOCK_OP_SHUTDOWN 4
+#define VIRTIO_VSOCK_OP_RW 5
+#define VIRTIO_VSOCK_OP_CREDIT_UPDATE 6
+#define VIRTIO_VSOCK_OP_CREDIT_REQUEST 7
+
+#define VIRTIO_VSOCK_SHUTDOWN_RCV 1 /* the sender will receive no more */
+#define VIRTIO_VSOCK_SHUTDOWN_SEND 2 /* the sender will send no more */
+
+#define VIRTIO_VSOCK_EVENT_TRANSPORT_RESET 0
+
+struct virtio_vsock_hdr {
+	uint64_t src_cid;
+	uint64_t dst_cid;
+	uint32_t src_port;
+	uint32_t dst_port;
+	uint32_t len;
+	uint16_t type;
+	uint16_t op;
+	uint32_t flags;
+	uint32_t buf_alloc;
+	uint32_t fwd_cnt;
+} __attribute__((packed));
+
+struct virtio_vsock_config {
+	uint64_t guest_cid;
+} __attribute__((packed));
+
+struct virtio_vsock_event {
+	uint32_t id;
+} __attribute__((packed));
+
 #endif
