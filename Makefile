@@ -67,13 +67,14 @@ $(B)/libguest.a: $(GUEST_OBJ)
 # An app: its .c files + the library OS + musl + libfdt -> one bootable image.
 # link_image SOURCES, OUTPUT, EXTRA-CFLAGS
 link_image = @echo "  IMAGE   $(2)"; mkdir -p $(dir $(2)); \
-	$(GUEST_CC) $(GUEST_APP_CFLAGS) $(3) $(GUEST_LDFLAGS) $(1) $(B)/libguest.a $(FDT_LIB) -o $(2)
+	$(GUEST_CC) $(GUEST_APP_CFLAGS) -I$(CURDIR)/guest/include $(3) $(GUEST_LDFLAGS) $(1) \
+		$(B)/libguest.a $(FDT_LIB) -o $(2)
 
 $(B)/tests/guest/%.img: tests/guest/%.c $(B)/libguest.a configs/guest.ld
-	$(call link_image,$<,$@,$(WARN) -Ivirtio -Iguest/include)
+	$(call link_image,$<,$@,$(WARN) -Ivirtio)
 .SECONDEXPANSION:
 $(B)/examples/%.img: $(B)/libguest.a configs/guest.ld $$(wildcard examples/$$*/*.c)
-	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN) -Iguest/include)
+	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN))
 
 # tools/mkimage's entry: make image SRCS="a.c b.c" OUT=app.img [APP_CFLAGS=...]
 image: $(B)/libguest.a

@@ -12,7 +12,7 @@ GUEST_CC := musl-gcc
 # Apps get the same code generation; warnings are theirs to choose.
 GUEST_APP_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -fno-pie \
 	-fno-stack-protector
-GUEST_CFLAGS := $(GUEST_APP_CFLAGS) $(WARN) -Ivirtio -Iguest
+GUEST_CFLAGS := $(GUEST_APP_CFLAGS) $(WARN) -Ivirtio -Iguest -Iguest/include
 # Ring-0 code (the PVH boot path) must not touch SSE state.
 GUEST_R0_CFLAGS := $(GUEST_CFLAGS) -mgeneral-regs-only
 GUEST_LDFLAGS := -static -no-pie -nostartfiles -T configs/guest.ld \

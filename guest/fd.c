@@ -166,22 +166,40 @@ static long install(long fd, struct file *f, int cloexec)
 	return fd;
 }
 
+static struct file *free_file(void)
+{
+	for (int i = 0; i < FILE_MAX; i++)
+		if (!files[i].refs)
+			return &files[i];
+	return NULL;
+}
+
 static long do_open(long dirfd, const char *path, long flags)
 {
-	struct file *f = NULL;
+	struct file *f = free_file();
 	struct dev *d;
 	long fd = lowest_free(0);
 	int rc;
 
 	if (fd < 0)
 		return fd;
-	for (int i = 0; i < FILE_MAX && !f; i++)
-		if (!files[i].refs)
-			f = &files[i];
 	if (!f)
 		return -ENFILE;
 	if ((rc = lookup(dirfd, path, &d)) || (rc = open_dev(d, f, (int)flags)))
 		return rc;
+	return install(fd, f, !!(flags & O_CLOEXEC));
+}
+
+long fd_new(const struct file_ops *ops, void *priv, int flags)
+{
+	struct file *f = free_file();
+	long fd = lowest_free(0);
+
+	if (fd < 0)
+		return fd;
+	if (!f)
+		return -ENFILE;
+	*f = (struct file){ ops, priv, 0, flags & ~O_CLOEXEC, 0 };
 	return install(fd, f, !!(flags & O_CLOEXEC));
 }
 

@@ -20,7 +20,8 @@ struct file_ops {
 	void (*stat)(struct file *f, struct stat *st); /* st arrives zeroed */
 	long (*ioctl)(struct file *f, unsigned int req, unsigned long arg);
 	void (*close)(struct file *f);
-	int seekable; /* lseek, pread and pwrite apply; else ESPIPE */
+	short (*poll)(struct file *f); /* POLLIN, POLLOUT, ... now; NULL: always ready */
+	int seekable;		       /* lseek, pread and pwrite apply; else ESPIPE */
 };
 
 struct file {
@@ -40,6 +41,8 @@ int fd_register_dev(const char *name, dev_open_fn *open, void *priv);
 void fd_lazy_devs(const char *prefix, void (*probe)(void));
 
 struct file *fd_file(long fd); /* NULL if fd is not open */
+/* A new descriptor for a new file (a socket): the fd, or -errno. */
+long fd_new(const struct file_ops *ops, void *priv, int flags);
 /* stat() of a path: the device opened for reading, stat'ed, closed; no fd used. */
 int fd_stat_path(long dirfd, const char *path, struct stat *st);
 

@@ -37,24 +37,25 @@ static void wr(const struct virtio_mmio_dev *d, uint32_t off, uint32_t v)
 	*(volatile uint32_t *)(d->base + off) = v;
 }
 
-static void add(uint64_t base, uint64_t size, int guessed)
+static struct virtio_mmio_dev *add(uint64_t base, uint64_t size, int guessed)
 {
 	/* Room for the registers and config space; below 4 GiB, which is identity mapped. */
 	if (size < VIRTIO_MMIO_REGION_SIZE || size > 1ULL << 32 || base > (1ULL << 32) - size ||
 	    base % 4) {
 		console_printf("guest: virtio-mmio region %#llx+%#llx unusable, skipped\n",
 			       (unsigned long long)base, (unsigned long long)size);
-		return;
+		return NULL;
 	}
 	for (int i = 0; i < ndevs; i++)
 		if (devs[i].base == base)
-			return; /* listed twice (by hand and by QEMU): one device */
+			return NULL; /* listed twice (by hand and by QEMU): one device */
 	if (ndevs == DEV_MAX) {
 		console_printf("guest: more than %d virtio-mmio devices, %#llx skipped\n", DEV_MAX,
 			       (unsigned long long)base);
-		return;
+		return NULL;
 	}
-	devs[ndevs++] = (struct virtio_mmio_dev){ .base = base, .size = size, .guessed = guessed };
+	devs[ndevs] = (struct virtio_mmio_dev){ .base = base, .size = size, .guessed = guessed };
+	return &devs[ndevs++];
 }
 
 /* Linux's syntax, which QEMU uses: <size>[KMG]@<addr>:<irq>[:<id>]. The irq is unused. */
@@ -87,19 +88,23 @@ void virtio_mmio_option(const char *opt)
 /* vmm: /virtio_mmio@... { compatible = "virtio,mmio"; reg = <addr size>; }, in order. */
 static void from_fdt(const void *fdt)
 {
-	int node = -1, len;
+	int node = -1, reg_len, id_len;
 
 	while ((node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) >= 0) {
-		const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
+		const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &reg_len);
+		const fdt32_t *id = fdt_getprop(fdt, node, VMM_FDT_VIRTIO_ID, &id_len);
+		struct virtio_mmio_dev *d;
 
-		if (reg && len == 16)
-			add(fdt64_to_cpu(reg[0]), fdt64_to_cpu(reg[1]), 0);
-		else
+		if (reg && reg_len == 16 &&
+		    (d = add(fdt64_to_cpu(reg[0]), fdt64_to_cpu(reg[1]), 0)))
+			d->listed_id = id && id_len == 4 ? fdt32_to_cpu(*id) : 0;
+		else if (!reg || reg_len != 16)
 			console_printf("guest: virtio,mmio node without a 64-bit reg, skipped\n");
 	}
 }
 
 static void probe_all(void);
+static void probe(struct virtio_mmio_dev *d);
 
 void virtio_mmio_collect(const void *fdt)
 {
@@ -112,6 +117,14 @@ void virtio_mmio_collect(const void *fdt)
 	/* No MMIO until a program opens a disk: boot stays free of exits. */
 	if (ndevs)
 		fd_lazy_devs("vd", probe_all);
+}
+
+/* The control channel must be up before main: vsock devices start at boot. */
+void virtio_mmio_start_vsock(void)
+{
+	for (int i = 0; i < ndevs; i++)
+		if (devs[i].listed_id == VIRTIO_ID_VSOCK)
+			probe(&devs[i]);
 }
 
 static void probe(struct virtio_mmio_dev *d)
@@ -148,7 +161,8 @@ static void probe(struct virtio_mmio_dev *d)
 static void probe_all(void)
 {
 	for (int i = 0; i < ndevs; i++)
-		probe(&devs[i]);
+		if (!devs[i].id) /* not probed already (vsock, at boot) */
+			probe(&devs[i]);
 }
 
 static void set_status(struct virtio_mmio_dev *d, uint8_t bits)

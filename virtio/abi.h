@@ -141,10 +141,12 @@ static inline uint64_t vmm_stack_size(uint64_t mem)
 /*
  * Devices: one device-tree node per virtio-mmio device, in the order they
  * were configured: /virtio_mmio@d0000000 { compatible = "virtio,mmio";
- * reg = <0 0xd0000000 0 0x1000>; }. Under QEMU: virtio_mmio.device= tokens.
+ * reg = <0 0xd0000000 0 0x1000>; vmm,virtio-id = <device id>; }. Under QEMU:
+ * virtio_mmio.device= tokens, and the id is read from the device.
  */
 
 /* Device tree properties under /chosen beyond bootargs and rng-seed. */
+#define VMM_FDT_VIRTIO_ID     "vmm,virtio-id"	     /* u32, on each virtio-mmio node */
 #define VMM_FDT_TSC_HZ	      "vmm,tsc-frequency"    /* u64 */
 #define VMM_FDT_BOOT_TSC      "vmm,boot-tsc"	     /* u64: TSC at boot-realtime */
 #define VMM_FDT_BOOT_REALTIME "vmm,boot-realtime-ns" /* u64 */

@@ -113,8 +113,10 @@ int boot_fdt_write(struct vmm *vm, uint64_t *fdt_size, struct vmm_error *err)
 	struct fdt_params p = { .mem_size = vm->mem.size, .nmmio = vm->ndevs };
 	int rc;
 
-	for (int i = 0; i < vm->ndevs; i++)
+	for (int i = 0; i < vm->ndevs; i++) {
 		p.mmio[i] = vm->devs[i]->base;
+		p.mmio_id[i] = vm->devs[i]->device_id;
+	}
 	if (getrandom(p.seed, sizeof(p.seed), 0) != sizeof(p.seed))
 		return vmm_fail(err, VMM_ERR_HOST, "getrandom: %s", strerror(errno));
 	if (read_clocks(vm, &p, err))

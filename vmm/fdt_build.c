@@ -47,7 +47,7 @@ static int chosen_node(void *fdt, const struct fdt_params *p, const char **what)
 	return 0;
 }
 
-static int mmio_node(void *fdt, uint64_t base, const char **what)
+static int mmio_node(void *fdt, uint64_t base, uint32_t id, const char **what)
 {
 	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(VMM_MMIO_STRIDE) };
 	char name[32];
@@ -56,6 +56,8 @@ static int mmio_node(void *fdt, uint64_t base, const char **what)
 	FDT_CHECK(fdt_begin_node(fdt, name));
 	FDT_CHECK(fdt_property_string(fdt, "compatible", "virtio,mmio"));
 	FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
+	/* The guest learns what each device is without a register read (an exit). */
+	FDT_CHECK(fdt_property_u32(fdt, VMM_FDT_VIRTIO_ID, id));
 	FDT_CHECK(fdt_end_node(fdt));
 	return 0;
 }
@@ -71,7 +73,7 @@ int fdt_build(void *buf, size_t size, const struct fdt_params *p, const char **w
 	    (rc = chosen_node(buf, p, what)))
 		return rc;
 	for (int i = 0; i < p->nmmio && i < 8; i++)
-		if ((rc = mmio_node(buf, p->mmio[i], what)))
+		if ((rc = mmio_node(buf, p->mmio[i], p->mmio_id[i], what)))
 			return rc;
 	FDT_CHECK(fdt_end_node(buf));
 	FDT_CHECK(fdt_finish(buf));

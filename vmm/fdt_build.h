@@ -13,6 +13,7 @@ struct fdt_params {
 	uint8_t seed[32];
 	int nmmio; /* virtio-mmio windows, in device order */
 	uint64_t mmio[8];
+	uint32_t mmio_id[8]; /* their virtio device ids */
 };
 
 /* Builds the tree into buf; 0, or a negative libfdt error with *what set. */
