@@ -17,7 +17,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/
 FDT_LIB := /usr/lib/x86_64-linux-gnu/libfdt.a
 
 .PHONY: all setup run test unit sanitize san-build fuzz bench format check-format clean image
-all: $(B)/vmm $(B)/libvmm.a $(IMAGES)
+all: $(B)/vmm $(B)/vmmctl $(B)/libvmm.a $(IMAGES)
 
 setup:
 	@tools/setup
@@ -35,6 +35,11 @@ $(B)/libvmm.a: $(VMM_LIB_OBJ)
 $(B)/vmm: $(B)/obj/vmm/main.o $(B)/obj/vmm/cli.o $(B)/libvmm.a
 	@echo "  LD      $@"
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $(if $(SAN),,-static) $^ $(FDT_LIB) -o $@
+
+# The control client: a plain host program.
+$(B)/vmmctl: tools/vmmctl.c virtio/control.h | setup
+	@echo "  LD      $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
 
 # The library OS.
 MUSL_SYSCALLS := /usr/include/x86_64-linux-musl/bits/syscall.h
@@ -135,7 +140,7 @@ bench: all $(B)/tools/runstat
 	B=$(B) tools/bench/disk
 
 FORMATTED := $(wildcard vmm/*.[ch] guest/*.[ch] virtio/*.h tests/unit/*.[ch] tests/fuzz/*.c \
-	tests/guest/*.c examples/*/*.c tools/bench/*.c)
+	tests/guest/*.c examples/*/*.c tools/*.c tools/bench/*.c tests/tools/*.c)
 format: | setup
 	clang-format -i $(FORMATTED)
 check-format: | setup

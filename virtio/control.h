@@ -28,8 +28,40 @@
  * sides parse it in a few lines; status is JSON because agents read it.
  */
 #define VMM_CONTROL_HEADER_MAX 64
-#define VMM_CONTROL_BODY_MAX (16u << 20)
-#define VMM_CONTROL_GRACE_MS 5000
-#define VMM_CONTROL_KILLED 143 /* 128 + SIGTERM, as a shell reports it */
+#define VMM_CONTROL_BODY_MAX   (16u << 20)
+#define VMM_CONTROL_GRACE_MS   5000
+#define VMM_CONTROL_KILLED     143 /* 128 + SIGTERM, as a shell reports it */
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * Parses a header line "<word> <length>" (without its newline) into word
+ * (at most 15 bytes) and *len. 0, or -1 if it is malformed or too long.
+ */
+static inline int control_parse_header(const char *line, size_t n, char word[16], uint32_t *len)
+{
+	size_t i = 0, w;
+	uint64_t v = 0;
+
+	while (i < n && i < 15 && line[i] >= 'a' && line[i] <= 'z')
+		i++;
+	if (i == 0 || i >= n || line[i] != ' ' || i + 1 == n)
+		return -1;
+	memcpy(word, line, i);
+	word[i] = 0;
+	for (w = i + 1; w < n; w++) {
+		if (line[w] < '0' || line[w] > '9' || w - i > 10)
+			return -1;
+		v = v * 10 + (uint64_t)(line[w] - '0');
+	}
+	if (v > VMM_CONTROL_BODY_MAX)
+		return -1;
+	*len = (uint32_t)v;
+	return 0;
+}
+#endif
 
 #endif
