@@ -16,8 +16,11 @@ int __libc_start_main(int (*main_fn)(int, char **, char **), int argc, char **ar
 		      void (*init)(void), void (*fini)(void), void (*ldso)(void));
 _Noreturn void guest_boot(uint64_t info, uint64_t magic);
 
+/* libc is up: the control channel starts beside the app, then main. */
 static int main_entry(int argc, char **argv, char **envp)
 {
+	virtio_mmio_start_vsock();
+	control_start(argc, argv);
 	vmm_boot_record.tsc_main = rdtsc();
 	return main(argc, argv, envp);
 }

@@ -49,8 +49,11 @@ guest_syscall_entry:
  * RDI RSI RDX R10 R8 R9. Everything but RAX, RCX and R11 is preserved,
  * SSE state included: musl relies on the kernel's syscall contract.
  */
+	.set NR_clone, 56	/* <sys/syscall.h> is C */
 	.type syscall_dispatch, @function
 syscall_dispatch:
+	cmp $NR_clone, %rax
+	je clone_dispatch
 	push %rcx		/* with RBP below: a frame the backtrace can follow */
 	push %rbp
 	mov %rsp, %rbp
@@ -86,6 +89,117 @@ syscall_dispatch:
 	lea 136(%rsp), %rsp
 	jmp *%rcx
 	.size syscall_dispatch, . - syscall_dispatch
+
+/*
+ * clone: the child's first run must look like a return from this same
+ * syscall, so every register goes into a struct clone_regs (thread.h) that
+ * thread_clone copies for it. The parent returns as from any syscall.
+ */
+	.type clone_dispatch, @function
+clone_dispatch:
+	push %rcx
+	push %rbp
+	mov %rsp, %rbp
+	push %r11
+	push %rdi
+	push %rsi
+	push %rdx
+	push %r8
+	push %r9
+	push %r10
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, %rdi
+	and $-16, %rsp
+	sub $512, %rsp
+	fxsave64 (%rsp)
+	cld
+	call thread_clone
+	fxrstor64 (%rsp)
+	lea -56(%rbp), %rsp
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	pop %r11
+	pop %rbp
+	pop %rcx
+	push %r11
+	popfq
+	lea 136(%rsp), %rsp
+	jmp *%rcx
+	.size clone_dispatch, . - clone_dispatch
+
+/*
+ * void thread_switch(uint64_t *save_sp, uint64_t sp): a cooperative switch,
+ * all in ring 3. Saves what the SysV ABI has a callee keep (RBX RBP R12-R15,
+ * MXCSR, the x87 control word) and the FS base (TLS) as a struct
+ * switch_frame, stores RSP through save_sp, and loads the next thread's.
+ */
+	.globl thread_switch
+	.type thread_switch, @function
+thread_switch:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	rdfsbase %rax
+	push %rax
+	sub $8, %rsp
+	stmxcsr (%rsp)
+	fnstcw 4(%rsp)
+	mov %rsp, (%rdi)
+	mov %rsi, %rsp
+	ldmxcsr (%rsp)
+	fldcw 4(%rsp)
+	add $8, %rsp
+	pop %rax
+	wrfsbase %rax
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+	.size thread_switch, . - thread_switch
+
+/*
+ * A new thread's first switch lands here with RBX = its struct clone_regs,
+ * which its new stack pointer follows: it resumes as the kernel's clone
+ * child does, from the syscall with RAX = 0 and the parent's registers.
+ */
+	.globl thread_child_entry
+	.type thread_child_entry, @function
+thread_child_entry:
+	mov %rbx, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	pop %r11
+	pop %rbp
+	pop %rcx
+	pop %rsp
+	push %r11
+	popfq
+	xor %eax, %eax
+	jmp *%rcx
+	.size thread_child_entry, . - thread_child_entry
 
 /*
  * CPL 0 fault stubs, VMM_FAULT_STUB_SIZE bytes apart, on IST 1. Each leaves

@@ -111,6 +111,9 @@ static inline uint64_t rdtsc(void)
 void random_init(const uint8_t seed[32]);
 void random_fill(void *buf, size_t len);
 
+/* control.c: the control service, if there is a vsock device. */
+void control_start(int argc, char **argv);
+
 /* syscall.c */
 long guest_syscall(long a1, long a2, long a3, long a4, long a5, long a6, long nr);
 

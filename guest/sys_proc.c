@@ -8,6 +8,7 @@
 
 #include "libos.h"
 #include "syscalls.h"
+#include "thread.h"
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -19,9 +20,10 @@ long sys_exit_group(const long a[6])
 	hc_exit((int)(a[0] & 0xff));
 }
 
+/* One thread ends; the VM ends with the last one (thread_clone.c). */
 long sys_exit(const long a[6])
 {
-	return sys_exit_group(a);
+	thread_exit((int)a[0]);
 }
 
 long sys_getpid(const long a[6])
@@ -32,12 +34,13 @@ long sys_getpid(const long a[6])
 
 long sys_gettid(const long a[6])
 {
-	return sys_getpid(a);
+	(void)a;
+	return thread_id();
 }
 
 long sys_set_tid_address(const long a[6])
 {
-	return sys_getpid(a);
+	return thread_set_tid_address((int *)a[0]);
 }
 
 long sys_getppid(const long a[6])
@@ -139,14 +142,15 @@ long sys_kill(const long a[6])
 	return a[0] == 1 || a[0] == 0 || a[0] == -1 ? self_signal(a[1]) : -ESRCH;
 }
 
+/* Any thread's signal (raise() in a thread) ends the whole VM, as on Linux. */
 long sys_tkill(const long a[6])
 {
-	return a[0] == 1 ? self_signal(a[1]) : -ESRCH;
+	return thread_alive((int)a[0]) ? self_signal(a[1]) : -ESRCH;
 }
 
 long sys_tgkill(const long a[6])
 {
-	return a[0] == 1 && a[1] == 1 ? self_signal(a[2]) : -ESRCH;
+	return a[0] == 1 && thread_alive((int)a[1]) ? self_signal(a[2]) : -ESRCH;
 }
 
 long sys_prlimit64(const long a[6])
@@ -173,7 +177,7 @@ long sys_sysinfo(const long a[6])
 	si->uptime = (long)(clock_monotonic_ns() / 1000000000);
 	si->totalram = boot.mem_size;
 	si->freeram = boot.mem_size - pages_in_use();
-	si->procs = 1;
+	si->procs = (unsigned short)thread_count(); /* Linux counts threads here */
 	si->mem_unit = 1;
 	return 0;
 }

@@ -1,10 +1,11 @@
-/* sys_time.c: clocks and sleeps. */
+/* sys_time.c: clocks and sleeps; a sleep parks only the calling thread. */
 #include <errno.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "libos.h"
 #include "syscalls.h"
+#include "thread.h"
 
 static int clock_ns(long clk, uint64_t *ns)
 {
@@ -71,6 +72,12 @@ long sys_time(const long a[6])
 	return (long)t;
 }
 
+/* now + ns, saturating: a huge sleep is a sleep forever, not a wrap. */
+static uint64_t after(uint64_t now, uint64_t ns)
+{
+	return ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+}
+
 static int to_ns(const struct timespec *ts, uint64_t *ns)
 {
 	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
@@ -85,7 +92,7 @@ long sys_nanosleep(const long a[6])
 
 	if (to_ns((const struct timespec *)a[0], &ns))
 		return -EINVAL;
-	clock_sleep_until(clock_monotonic_ns() + ns);
+	thread_sleep_until(after(clock_monotonic_ns(), ns));
 	return 0;
 }
 
@@ -97,14 +104,15 @@ long sys_clock_nanosleep(const long a[6])
 		return -EINVAL;
 	mono = clock_monotonic_ns();
 	if (a[1] & TIMER_ABSTIME)
-		clock_sleep_until(ns > now ? mono + (ns - now) : mono);
+		thread_sleep_until(ns > now ? after(mono, ns - now) : mono);
 	else
-		clock_sleep_until(mono + ns);
+		thread_sleep_until(after(mono, ns));
 	return 0;
 }
 
 long sys_sched_yield(const long a[6])
 {
 	(void)a;
+	thread_yield();
 	return 0;
 }

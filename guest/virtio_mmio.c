@@ -24,6 +24,7 @@ static const struct {
 	int (*attach)(struct virtio_mmio_dev *d);
 } drivers[] = {
 	{ VIRTIO_ID_BLOCK, virtio_blk_attach },
+	{ VIRTIO_ID_VSOCK, virtio_vsock_attach },
 };
 
 /* Every register access is an exit to the VMM (~25 us): none on the fast path. */

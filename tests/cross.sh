@@ -54,6 +54,11 @@ cross_disk() {
 	cmp <("$PATTERN" 7 16777216) "$T/a.img" || { echo "the host file differs"; return 1; }
 }
 
+cross_threads() {
+	qemu "$1" "$B/tests/guest/thread_basic.img" '-- thread_basic'
+	want_status 1 && want_out out "all ok"
+}
+
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	skip "QEMU cross-boot" "qemu-system-x86_64 is not installed (tools/setup installs it)"
 else
@@ -63,5 +68,6 @@ else
 	tk "QEMU microvm (KVM): hello" cross_hello kvm
 	tk "QEMU microvm (KVM): system calls" cross_syscalls kvm
 	t "QEMU microvm (TCG): the blk driver against virtio-blk-device" cross_disk tcg
+	t "QEMU microvm (TCG): pthreads" cross_threads tcg
 	tk "QEMU microvm (KVM): the blk driver against virtio-blk-device" cross_disk kvm
 fi
