@@ -5,6 +5,7 @@
 #include "thread.h"
 
 /* With no deadline pending, the longest sleep: a device's work ends it sooner. */
+#define IDLE_SPIN_NS 50000
 #define IDLE_MAX_NS 1000000000ULL
 /* How often drivers reap while threads keep the run queue busy. */
 #define POLL_NS	   20000ULL
@@ -120,10 +121,32 @@ static _Noreturn void deadlock(void)
  * in vmm until the soonest deadline or a device's work; another monitor has
  * no wait hypercall, so there we spin.
  */
+/*
+ * Before sleeping, poll the devices a little: a request that follows its
+ * answer within IDLE_SPIN_NS (a client's next call) then costs no exit and
+ * no wake-up (~30-40 us here).
+ */
+static int spin(void)
+{
+	uint64_t now = clock_monotonic_ns(), end = now + IDLE_SPIN_NS;
+
+	if (timers && timers->deadline < end)
+		end = timers->deadline;
+	while (pollers && !runq.first && now < end) {
+		__asm__ volatile("pause");
+		now = clock_monotonic_ns();
+		run_pollers(now);
+	}
+	expire_timers(now);
+	return runq.first != NULL;
+}
+
 static void idle(void)
 {
 	uint64_t now, wait = IDLE_MAX_NS;
 
+	if (spin())
+		return;
 	for (struct poller *p = pollers; p; p = p->next)
 		if (p->arm)
 			p->arm();
