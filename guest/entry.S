@@ -74,6 +74,7 @@ syscall_dispatch:
 	call guest_syscall
 	add $16, %rsp
 	fxrstor64 (%rsp)
+syscall_return:
 	lea -56(%rbp), %rsp
 	pop %r10
 	pop %r9
@@ -119,20 +120,7 @@ clone_dispatch:
 	cld
 	call thread_clone
 	fxrstor64 (%rsp)
-	lea -56(%rbp), %rsp
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdx
-	pop %rsi
-	pop %rdi
-	pop %r11
-	pop %rbp
-	pop %rcx
-	push %r11
-	popfq
-	lea 136(%rsp), %rsp
-	jmp *%rcx
+	jmp syscall_return	/* the frame below RBP is the same as a syscall's */
 	.size clone_dispatch, . - clone_dispatch
 
 /*
