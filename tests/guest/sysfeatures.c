@@ -9,18 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-static __thread int tls_value = 7;
+#include "check.h"
 
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (cond) {                                             \
-			printf("ok   %s\n", #cond);                     \
-		} else {                                                \
-			printf("FAIL %s (line %d)\n", #cond, __LINE__); \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
+static __thread int tls_value = 7;
 
 static long long now_ns(clockid_t clk)
 {

@@ -9,17 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (cond) {                                             \
-			printf("ok   %s\n", #cond);                     \
-		} else {                                                \
-			printf("FAIL %s (line %d)\n", #cond, __LINE__); \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
+#include "check.h"
 
 static long long now_ns(void)
 {

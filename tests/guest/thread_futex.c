@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
+
 #define FUTEX_WAIT	     0
 #define FUTEX_WAKE	     1
 #define FUTEX_REQUEUE	     3
@@ -20,18 +22,6 @@
 #define FUTEX_WAKE_BITSET    10
 #define FUTEX_PRIVATE_FLAG   128
 #define FUTEX_CLOCK_REALTIME 256
-
-static int failures;
-
-#define CHECK(cond)                                                     \
-	do {                                                            \
-		if (cond) {                                             \
-			printf("ok   %s\n", #cond);                     \
-		} else {                                                \
-			printf("FAIL %s (line %d)\n", #cond, __LINE__); \
-			failures++;                                     \
-		}                                                       \
-	} while (0)
 
 static long futex(volatile int *addr, int op, int val, const void *ts, volatile int *addr2,
 		  int val3)
