@@ -157,7 +157,8 @@ static int handshake(int fd)
 	if (!rc)
 		rc = read_line(fd, line, sizeof(line));
 	if (rc == -ETIMEDOUT)
-		return fail(TIMEOUT, "timeout", "no answer from vmm within %g s", timeout_s);
+		return fail(TIMEOUT, "timeout",
+			    "the guest did not accept the connection within %g s", timeout_s);
 	if (rc < 0 || strncmp(line, "OK ", 3))
 		return fail(NO_SERVICE, "no_service",
 			    "the guest has no control service on vsock port %d", VMM_CONTROL_PORT);

@@ -147,7 +147,8 @@ static int rtt(const char *sock, int count)
 
 		write_all(fd, "invoke 12\nhello world\n", 22);
 		k = read_line(fd, line, sizeof(line));
-		if (control_parse_header(line, k, word, &len) || len > sizeof(body) || strcmp(word, "ok"))
+		if (control_parse_header(line, k, word, &len) || len > sizeof(body) ||
+		    strcmp(word, "ok"))
 			return fprintf(stderr, "vsockbench: bad reply '%s'\n", line), 1;
 		read_all(fd, body, len);
 		t[i] = (now() - t0) * 1e6;
@@ -171,7 +172,8 @@ static int stream(const char *sock, unsigned port, int mib)
 		if (poll(&p, 1, 10000) <= 0)
 			die("poll");
 		if ((p.revents & POLLOUT) && sent < total) {
-			ssize_t w = write(fd, out, total - sent < sizeof(out) ? total - sent : sizeof(out));
+			ssize_t w =
+			    write(fd, out, total - sent < sizeof(out) ? total - sent : sizeof(out));
 
 			sent += w > 0 ? (uint64_t)w : 0;
 		}
@@ -192,7 +194,9 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "rtt"))
 		return rtt(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1);
 	if (argc == 5 && !strcmp(argv[1], "stream"))
-		return stream(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
-	fprintf(stderr, "usage: vsockbench rtt SOCKET|--floor COUNT | stream SOCKET|--floor PORT MIB\n");
+		return stream(argv[2], (unsigned)atoi(argv[3]),
+			      atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
+	fprintf(stderr,
+		"usage: vsockbench rtt SOCKET|--floor COUNT | stream SOCKET|--floor PORT MIB\n");
 	return 2;
 }
