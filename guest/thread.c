@@ -5,8 +5,9 @@
 #include "thread.h"
 
 /* With no deadline pending, the longest sleep: a device's work ends it sooner. */
-#define IDLE_SPIN_NS 50000
 #define IDLE_MAX_NS 1000000000ULL
+/* How long an idle VM polls its devices before it sleeps in vmm. */
+#define IDLE_SPIN_NS 50000
 /* How often drivers reap while threads keep the run queue busy. */
 #define POLL_NS	   20000ULL
 #define IDLE_STACK 32768
