@@ -111,6 +111,8 @@ build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c vmm/elf_sections.c
 build-fuzz/fuzz_dwarf: FUZZ_LINK := vmm/dwarf_line.c vmm/elf_sections.c
 build-fuzz/fuzz_virtq: FUZZ_LINK := vmm/virtq.c
 build-fuzz/fuzz_blk: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c -lpthread
+build-fuzz/fuzz_vsock: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_vsock.c \
+	vmm/vsock_conn.c vmm/vsock_host.c vmm/iothread.c -lpthread
 
 fuzz: $(FUZZ_BIN)
 
@@ -135,9 +137,10 @@ $(B)/tools/%: tools/bench/%.c | setup
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
 
-bench: all $(B)/tools/runstat
+bench: all $(B)/tools/runstat $(B)/tools/vsockbench
 	B=$(B) tools/bench/boot
 	B=$(B) tools/bench/disk
+	B=$(B) tools/bench/vsock
 
 FORMATTED := $(wildcard vmm/*.[ch] guest/*.[ch] virtio/*.h tests/unit/*.[ch] tests/fuzz/*.c \
 	tests/guest/*.c examples/*/*.c tools/*.c tools/bench/*.c tests/tools/*.c)

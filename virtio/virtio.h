@@ -143,21 +143,21 @@ struct virtio_blk_config {
 } __attribute__((packed));
 
 /* virtio-vsock (section 5.10): queues rx 0, tx 1, event 2. */
-#define VIRTIO_VSOCK_RX 0
-#define VIRTIO_VSOCK_TX 1
-#define VIRTIO_VSOCK_EVENT 2
-#define VIRTIO_VSOCK_HOST_CID 2
+#define VIRTIO_VSOCK_RX		 0
+#define VIRTIO_VSOCK_TX		 1
+#define VIRTIO_VSOCK_EVENT	 2
+#define VIRTIO_VSOCK_HOST_CID	 2
 #define VIRTIO_VSOCK_TYPE_STREAM 1
 
-#define VIRTIO_VSOCK_OP_REQUEST 1
-#define VIRTIO_VSOCK_OP_RESPONSE 2
-#define VIRTIO_VSOCK_OP_RST 3
-#define VIRTIO_VSOCK_OP_SHUTDOWN 4
-#define VIRTIO_VSOCK_OP_RW 5
-#define VIRTIO_VSOCK_OP_CREDIT_UPDATE 6
+#define VIRTIO_VSOCK_OP_REQUEST	       1
+#define VIRTIO_VSOCK_OP_RESPONSE       2
+#define VIRTIO_VSOCK_OP_RST	       3
+#define VIRTIO_VSOCK_OP_SHUTDOWN       4
+#define VIRTIO_VSOCK_OP_RW	       5
+#define VIRTIO_VSOCK_OP_CREDIT_UPDATE  6
 #define VIRTIO_VSOCK_OP_CREDIT_REQUEST 7
 
-#define VIRTIO_VSOCK_SHUTDOWN_RCV 1 /* the sender will receive no more */
+#define VIRTIO_VSOCK_SHUTDOWN_RCV  1 /* the sender will receive no more */
 #define VIRTIO_VSOCK_SHUTDOWN_SEND 2 /* the sender will send no more */
 
 #define VIRTIO_VSOCK_EVENT_TRANSPORT_RESET 0

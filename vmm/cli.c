@@ -10,12 +10,16 @@
 
 const char cli_usage[] =
     "usage: vmm run IMAGE [--mem SIZE] [--disk FILE[,ro][,serial=ID]]...\n"
-    "               [--timeout SECONDS] [--timings] [-- ARGS...]\n"
+    "               [--vsock PATH[,cid=N]] [--timeout SECONDS] [--timings] [-- ARGS...]\n"
     "       vmm --help | --version\n"
     "\n"
     "  --mem SIZE         guest RAM: 64M (default), 1G, or a number of MiB\n"
     "  --disk FILE[,ro][,serial=ID]\n"
     "                     a raw disk image; /dev/vda, /dev/vdb, ... in order\n"
+    "  --vsock PATH[,cid=N]\n"
+    "                     virtio-vsock, guest CID N (3 by default); host programs\n"
+    "                     connect to the Unix socket PATH and send \"CONNECT <port>\\n\",\n"
+    "                     guest connections to host port P go to PATH_P\n"
     "  --timeout SECONDS  stop the guest after this long (exit status 254)\n"
     "  --timings          print a boot time breakdown to stderr at exit\n"
     "  -- ARGS...         the guest program's argv[1..]\n"
@@ -103,11 +107,44 @@ static int parse_disk(struct cli *cli, const char *v, char *err, size_t n)
 	return 0;
 }
 
+/* PATH[,cid=N], once: the path points into a copy the cli owns. */
+static int parse_vsock(struct cli *cli, const char *v, char *err, size_t n)
+{
+	unsigned long long cid;
+	char *opt, *end;
+
+	if (cli->vsock_spec)
+		return usage_err(err, n, "--vsock: at most one vsock device");
+	cli->vsock_spec = strdup(v);
+	if (!cli->vsock_spec)
+		return usage_err(err, n, "out of memory");
+	opt = strchr(cli->vsock_spec, ',');
+	if (opt)
+		*opt++ = 0;
+	if (!*cli->vsock_spec)
+		return usage_err(err, n, "--vsock: no socket path in '%s'", v);
+	cli->cfg.vsock_path = cli->vsock_spec;
+	if (!opt)
+		return 0;
+	if (strncmp(opt, "cid=", 4))
+		return usage_err(err, n, "--vsock: bad option '%s' (cid=N)", opt);
+	errno = 0;
+	cid = strtoull(opt + 4, &end, 10);
+	if (opt[4] < '0' || opt[4] > '9' || errno || *end || cid < VMM_VSOCK_CID_DEFAULT ||
+	    cid > VMM_VSOCK_CID_MAX)
+		return usage_err(err, n, "--vsock: bad CID '%s' (3 to %llu)", opt + 4,
+				 VMM_VSOCK_CID_MAX);
+	cli->cfg.vsock_cid = cid;
+	return 0;
+}
+
 void cli_free(struct cli *cli)
 {
 	for (int i = 0; i < VMM_DISKS_MAX; i++)
 		free(cli->specs[i]);
 	memset(cli->specs, 0, sizeof(cli->specs));
+	free(cli->vsock_spec);
+	cli->vsock_spec = NULL;
 }
 
 /* Takes the value of option argv[*i]; NULL if it is missing. */
@@ -125,13 +162,16 @@ static int run_option(struct cli *cli, int argc, char **argv, int *i, char *err,
 		cli->timings = true;
 		return 0;
 	}
-	if (strcmp(opt, "--mem") && strcmp(opt, "--timeout") && strcmp(opt, "--disk"))
+	if (strcmp(opt, "--mem") && strcmp(opt, "--timeout") && strcmp(opt, "--disk") &&
+	    strcmp(opt, "--vsock"))
 		return usage_err(err, n, "unknown option '%s'", opt);
 	v = value(argc, argv, i);
 	if (!v)
 		return usage_err(err, n, "%s needs a value", opt);
 	if (!strcmp(opt, "--disk"))
 		return parse_disk(cli, v, err, n);
+	if (!strcmp(opt, "--vsock"))
+		return parse_vsock(cli, v, err, n);
 	if (!strcmp(opt, "--mem")) {
 		if (cli_parse_size(v, &bytes) || bytes == 0)
 			return usage_err(err, n, "--mem: bad size '%s'", v);

@@ -27,6 +27,7 @@ struct cli {
 	struct vmm_config cfg;
 	bool timings;
 	char *specs[VMM_DISKS_MAX]; /* copies the disk fields point into */
+	char *vsock_spec;	    /* the copy cfg.vsock_path points into */
 };
 
 /* 0, or -1 with a one-line reason in err. argv is not copied. */

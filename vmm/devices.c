@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "virtio_blk.h"
+#include "virtio_vsock.h"
 #include "vm.h"
 
 static int open_disk(const struct vmm_disk *disk, struct vmm_error *err, uint64_t *size)
@@ -71,13 +72,45 @@ static int add_disk(struct vmm *vm, const struct vmm_disk *disk, struct vmm_erro
 	return 0;
 }
 
+/* The vsock device comes after the disks; its socket is bound before the VM starts. */
+static int add_vsock(struct vmm *vm, struct vmm_error *err)
+{
+	const char *path = vm->cfg.vsock_path;
+	uint64_t cid = vm->cfg.vsock_cid ? vm->cfg.vsock_cid : VMM_VSOCK_CID_DEFAULT;
+	enum vmm_error_kind kind;
+	struct vsock *vs;
+	int rc;
+
+	if (cid < VMM_VSOCK_CID_DEFAULT || cid > VMM_VSOCK_CID_MAX)
+		return vmm_fail(err, VMM_ERR_CONFIG, "vsock: the guest CID must be 3 to %llu",
+				VMM_VSOCK_CID_MAX);
+	vs = calloc(1, sizeof(*vs));
+	if (!vs || vsock_init(vs, cid)) {
+		free(vs);
+		return vmm_fail(err, VMM_ERR_HOST, "out of memory");
+	}
+	vm->devs[vm->ndevs++] = &vs->dev; /* devices_destroy undoes what follows */
+	rc = vsock_host_open(vs, path);
+	if (rc == -EADDRINUSE)
+		return vmm_fail(err, VMM_ERR_CONFIG, "%s: in use (a program listens on it)", path);
+	if (rc == -ENAMETOOLONG)
+		return vmm_fail(err, VMM_ERR_CONFIG, "%s: socket path empty or too long", path);
+	/* The path is the user's to fix; running out of descriptors or memory is not. */
+	kind = rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM ? VMM_ERR_HOST : VMM_ERR_CONFIG;
+	return rc ? vmm_fail(err, kind, "%s: %s", path, strerror(-rc)) : 0;
+}
+
 int devices_open(struct vmm *vm, struct vmm_error *err)
 {
-	if (vm->cfg.ndisks < 0 || vm->cfg.ndisks > VMM_MMIO_SLOTS)
+	int n = vm->cfg.ndisks + (vm->cfg.vsock_path != NULL);
+
+	if (vm->cfg.ndisks < 0 || n > VMM_MMIO_SLOTS)
 		return vmm_fail(err, VMM_ERR_CONFIG, "at most %d devices", VMM_MMIO_SLOTS);
 	for (int i = 0; i < vm->cfg.ndisks; i++)
 		if (add_disk(vm, &vm->cfg.disks[i], err))
 			return -1;
+	if (vm->cfg.vsock_path && add_vsock(vm, err))
+		return -1;
 	for (int i = 0; i < vm->ndevs; i++) {
 		vm->devs[i]->base = VMM_MMIO_BASE + (uint64_t)i * VMM_MMIO_STRIDE;
 		vm->devs[i]->mem = &vm->mem;
@@ -109,6 +142,8 @@ static int add_ioeventfd(struct vmm *vm, struct virtio_dev *d, int q, struct vmm
 
 int devices_attach(struct vmm *vm, struct vmm_error *err)
 {
+	int rc;
+
 	if (!vm->ndevs)
 		return 0;
 	if (iothread_init(vm))
@@ -121,6 +156,9 @@ int devices_attach(struct vmm *vm, struct vmm_error *err)
 		for (int q = 0; q < vm->devs[i]->nqueues; q++)
 			if (add_ioeventfd(vm, vm->devs[i], q, err))
 				return -1;
+		if (vm->devs[i]->device_id == VIRTIO_ID_VSOCK &&
+		    (rc = vsock_attach((struct vsock *)vm->devs[i], vm)))
+			return vmm_fail(err, VMM_ERR_HOST, "epoll_ctl: %s", strerror(-rc));
 	}
 	return 0;
 }
@@ -164,17 +202,29 @@ static void close_fd(int fd)
 		close(fd);
 }
 
+/* The model's own resources; the transport's go in devices_destroy. */
+static void destroy_model(struct virtio_dev *d)
+{
+	struct blk *b = (struct blk *)d;
+
+	if (d->device_id == VIRTIO_ID_VSOCK) {
+		vsock_destroy((struct vsock *)d);
+		return;
+	}
+	close_fd(b->fd);
+	free(b->chain);
+}
+
 void devices_destroy(struct vmm *vm)
 {
 	for (int i = 0; i < vm->ndevs; i++) {
-		struct blk *b = (struct blk *)vm->devs[i];
+		struct virtio_dev *d = vm->devs[i];
 
-		for (int q = 0; q < b->dev.nqueues; q++)
-			close_fd(b->dev.kick[q].w.fd);
-		close_fd(b->fd);
-		pthread_mutex_destroy(&b->dev.lock);
-		free(b->chain);
-		free(b);
+		for (int q = 0; q < d->nqueues; q++)
+			close_fd(d->kick[q].w.fd);
+		destroy_model(d);
+		pthread_mutex_destroy(&d->lock);
+		free(d); /* the transport is the first member of every model */
 	}
 	vm->ndevs = 0;
 	close_fd(vm->wake_fd);

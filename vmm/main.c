@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "abi.h"
@@ -24,6 +25,17 @@ static void catch_signals(void)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Each vsock connection holds a descriptor: allow the device's limit, not just 1024. */
+static void more_files(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max && r.rlim_cur < 4096) {
+		r.rlim_cur = r.rlim_max < 4096 ? r.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
 }
 
 static int error_status(enum vmm_error_kind kind)
@@ -94,6 +106,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	catch_signals();
+	if (cli.cfg.vsock_path)
+		more_files();
 	if (vmm_create(&cli.cfg, &vm, &err)) {
 		fprintf(stderr, "vmm: %s\n", err.msg);
 		cli_free(&cli);

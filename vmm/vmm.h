@@ -10,7 +10,9 @@
 
 struct vmm;
 
-#define VMM_DISKS_MAX 8
+#define VMM_DISKS_MAX	      8
+#define VMM_VSOCK_CID_DEFAULT 3
+#define VMM_VSOCK_CID_MAX     0xfffffffeULL /* 2^32 - 1 is VMADDR_CID_ANY */
 
 struct vmm_disk {
 	const char *path; /* a raw image file */
@@ -30,6 +32,9 @@ struct vmm_config {
 	int report_fd; /* fault reports; -1: stderr */
 	int ndisks;    /* /dev/vda, /dev/vdb, ... in this order */
 	struct vmm_disk disks[VMM_DISKS_MAX];
+	const char
+	    *vsock_path;    /* virtio-vsock's Unix socket (Firecracker's protocol); NULL: none */
+	uint64_t vsock_cid; /* the guest's CID, 3 to 2^32 - 2; 0: 3 */
 };
 
 enum vmm_error_kind {

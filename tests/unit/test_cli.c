@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -177,6 +178,48 @@ static void test_help_version(void **state)
 	assert_non_null(strstr(cli_usage, "--mem"));
 }
 
+/* --vsock PATH[,cid=N]: the value as the cli parses it, freed before the next parse. */
+static int vsock_opt(const char *v)
+{
+	cli_free(&cli);
+	return PARSE("vmm", "run", "x.img", "--vsock", v);
+}
+
+static void test_vsock(void **state)
+{
+	static const char *const bad_cid[] = {
+		"0", "1",  "2",	   "4294967295", "18446744073709551616", "-3", "+3",
+		"",  "5x", "0x10", " 5",
+	};
+	char v[64];
+
+	(void)state;
+	assert_int_equal(vsock_opt("/run/app.sock"), 0);
+	assert_string_equal(cli.cfg.vsock_path, "/run/app.sock");
+	assert_int_equal(cli.cfg.vsock_cid, 0); /* 0: the default, 3 */
+	assert_int_equal(vsock_opt("v.sock,cid=42"), 0);
+	assert_string_equal(cli.cfg.vsock_path, "v.sock");
+	assert_int_equal(cli.cfg.vsock_cid, 42);
+	assert_int_equal(vsock_opt("v.sock,cid=3"), 0);
+	assert_int_equal(cli.cfg.vsock_cid, 3);
+	assert_int_equal(vsock_opt("v.sock,cid=4294967294"), 0);
+	assert_int_equal(cli.cfg.vsock_cid, 4294967294ULL);
+	for (size_t i = 0; i < sizeof(bad_cid) / sizeof(bad_cid[0]); i++) {
+		snprintf(v, sizeof(v), "v.sock,cid=%s", bad_cid[i]);
+		expect_error(vsock_opt(v), "CID");
+	}
+	expect_error(vsock_opt(",cid=5"), "no socket path");
+	expect_error(vsock_opt(""), "no socket path");
+	expect_error(vsock_opt("v.sock,port=5"), "bad option 'port=5'");
+	expect_error(vsock_opt("v.sock,cid=5,cid=6"), "CID");
+	cli_free(&cli);
+	expect_error(PARSE("vmm", "run", "x.img", "--vsock", "a", "--vsock", "b"), "at most one");
+	cli_free(&cli);
+	expect_error(PARSE("vmm", "run", "x.img", "--vsock"), "needs a value");
+	assert_non_null(strstr(cli_usage, "--vsock PATH[,cid=N]"));
+	cli_free(&cli);
+}
+
 /* A short error buffer gets a truncated, terminated message. */
 static void test_short_err(void **state)
 {
@@ -196,7 +239,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),	     cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_timings),	     cmocka_unit_test(test_guest_args),
 		cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_short_err),
+		cmocka_unit_test(test_short_err),    cmocka_unit_test(test_vsock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
