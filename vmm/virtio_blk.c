@@ -19,52 +19,6 @@ static struct blk *to_blk(struct virtio_dev *d)
 	return (struct blk *)d;
 }
 
-/* The iovecs of the chain's bytes [skip, skip + len) in one direction. */
-static int gather(const struct virtq_chain *c, bool write, uint64_t skip, uint64_t len,
-		  struct iovec *iov)
-{
-	int n = 0;
-
-	for (int i = 0; i < c->n && len; i++) {
-		const struct virtq_buf *b = &c->buf[i];
-		uint64_t take;
-
-		if (b->write != write)
-			continue;
-		if (skip >= b->len) {
-			skip -= b->len;
-			continue;
-		}
-		take = b->len - skip < len ? b->len - skip : len;
-		iov[n++] = (struct iovec){ b->p + skip, take };
-		skip = 0;
-		len -= take;
-	}
-	return n;
-}
-
-static void copy_from_chain(const struct virtq_chain *c, void *dst, uint64_t len)
-{
-	struct iovec iov[VIRTQ_NUM_MAX];
-	int n = gather(c, false, 0, len, iov);
-
-	for (int i = 0; i < n; i++) {
-		memcpy(dst, iov[i].iov_base, iov[i].iov_len);
-		dst = (uint8_t *)dst + iov[i].iov_len;
-	}
-}
-
-static void copy_to_chain(const struct virtq_chain *c, const void *src, uint64_t len)
-{
-	struct iovec iov[VIRTQ_NUM_MAX];
-	int n = gather(c, true, 0, len, iov);
-
-	for (int i = 0; i < n; i++) {
-		memcpy(iov[i].iov_base, src, iov[i].iov_len);
-		src = (const uint8_t *)src + iov[i].iov_len;
-	}
-}
-
 /* Full transfers or an error: short reads past the end of the file read as zeros. */
 static int transfer(struct blk *b, struct iovec *iov, int n, uint64_t off, bool out)
 {
@@ -105,7 +59,7 @@ static uint8_t rw(struct blk *b, const struct virtq_chain *c, const struct virti
 	if (len % SECTOR || __builtin_mul_overflow(h->sector, SECTOR, &off) ||
 	    __builtin_add_overflow(off, len, &end) || end > b->capacity * SECTOR)
 		return VIRTIO_BLK_S_IOERR;
-	n = out ? gather(c, false, sizeof(*h), len, iov) : gather(c, true, 0, len, iov);
+	n = out ? virtq_iov(c, false, sizeof(*h), len, iov) : virtq_iov(c, true, 0, len, iov);
 	if (transfer(b, iov, n, off, out))
 		return VIRTIO_BLK_S_IOERR;
 	if (!out)
@@ -119,7 +73,7 @@ static uint8_t get_id(struct blk *b, const struct virtq_chain *c, uint32_t *writ
 
 	if (len > VIRTIO_BLK_ID_BYTES)
 		len = VIRTIO_BLK_ID_BYTES;
-	copy_to_chain(c, b->serial, len);
+	virtq_copy(c, true, b->serial, len);
 	*written = (uint32_t)len;
 	return VIRTIO_BLK_S_OK;
 }
@@ -129,7 +83,7 @@ static void put_status(const struct virtq_chain *c, uint8_t status)
 {
 	struct iovec last;
 
-	if (gather(c, true, c->in_bytes - 1, 1, &last) == 1)
+	if (virtq_iov(c, true, c->in_bytes - 1, 1, &last) == 1)
 		*(uint8_t *)last.iov_base = status;
 }
 
@@ -145,7 +99,7 @@ uint32_t blk_request(struct blk *b, const struct virtq_chain *c)
 	if (c->out_bytes < sizeof(h)) {
 		status = VIRTIO_BLK_S_IOERR;
 	} else {
-		copy_from_chain(c, &h, sizeof(h));
+		virtq_copy(c, false, &h, sizeof(h));
 		if (h.type == VIRTIO_BLK_T_IN || h.type == VIRTIO_BLK_T_OUT)
 			status = rw(b, c, &h, &written);
 		else if (h.type == VIRTIO_BLK_T_FLUSH)

@@ -18,43 +18,10 @@ static struct vsock *to_vsock(struct virtio_dev *d)
 	return (struct vsock *)d;
 }
 
-/* The iovecs of the chain's bytes [skip, skip + len) in one direction. */
-static int gather(const struct virtq_chain *c, bool write, uint64_t skip, uint64_t len,
-		  struct iovec *iov)
-{
-	int n = 0;
-
-	for (int i = 0; i < c->n && len; i++) {
-		const struct virtq_buf *b = &c->buf[i];
-		uint64_t take;
-
-		if (b->write != write)
-			continue;
-		if (skip >= b->len) {
-			skip -= b->len;
-			continue;
-		}
-		take = b->len - skip < len ? b->len - skip : len;
-		iov[n++] = (struct iovec){ b->p + skip, take };
-		skip = 0;
-		len -= take;
-	}
-	return n;
-}
-
 /* Copies a header out of (write: into) the chain, however the driver split it. */
 static void copy_hdr(const struct virtq_chain *c, struct virtio_vsock_hdr *h, bool write)
 {
-	struct iovec iov[VIRTQ_NUM_MAX];
-	int n = gather(c, write, 0, VSOCK_HDR, iov);
-	uint8_t *p = (uint8_t *)h;
-
-	for (int i = 0; i < n; p += iov[i].iov_len, i++) {
-		if (write)
-			memcpy(iov[i].iov_base, p, iov[i].iov_len);
-		else
-			memcpy(p, iov[i].iov_base, iov[i].iov_len);
-	}
+	virtq_copy(c, write, h, VSOCK_HDR);
 }
 
 /* Is queue q running? (Callers hold the lock; the transport's own check is private.) */
@@ -121,7 +88,7 @@ static void response(struct vsock_conn *c)
 static void rw(struct vsock_conn *c, const struct virtq_chain *ch, uint32_t len)
 {
 	struct iovec iov[VIRTQ_NUM_MAX];
-	int n = gather(ch, false, VSOCK_HDR, len, iov);
+	int n = virtq_iov(ch, false, VSOCK_HDR, len, iov);
 
 	/* Data after the guest's own SHUTDOWN(SEND), or past the credit we gave: RST. */
 	if (c->state != VSOCK_ESTABLISHED || (c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
@@ -247,7 +214,7 @@ static uint32_t rx_read(struct vsock_conn *c, const struct virtq_chain *ch)
 	}
 	if (!max)
 		return 0; /* a buffer with no room for data: it carries a credit update */
-	r = readv(c->w.fd, iov, gather(ch, true, VSOCK_HDR, max, iov));
+	r = readv(c->w.fd, iov, virtq_iov(ch, true, VSOCK_HDR, max, iov));
 	if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 		c->pend &= (uint8_t)~PEND_RW;
 	} else if (r < 0) {

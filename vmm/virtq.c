@@ -203,3 +203,40 @@ void virtq_update_avail_event(struct virtq *q, const struct guest_mem *m)
 	if (q->event_idx && ring)
 		store16(ring + 4 + 8ULL * q->size, q->last_avail);
 }
+
+int virtq_iov(const struct virtq_chain *c, bool write, uint64_t skip, uint64_t len,
+	      struct iovec *iov)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->n && len; i++) {
+		const struct virtq_buf *b = &c->buf[i];
+		uint64_t take;
+
+		if (b->write != write)
+			continue;
+		if (skip >= b->len) {
+			skip -= b->len;
+			continue;
+		}
+		take = b->len - skip < len ? b->len - skip : len;
+		iov[n++] = (struct iovec){ b->p + skip, take };
+		skip = 0;
+		len -= take;
+	}
+	return n;
+}
+
+void virtq_copy(const struct virtq_chain *c, bool write, void *buf, uint64_t len)
+{
+	struct iovec iov[VIRTQ_NUM_MAX];
+	int n = virtq_iov(c, write, 0, len, iov);
+	uint8_t *p = buf;
+
+	for (int i = 0; i < n; p += iov[i].iov_len, i++) {
+		if (write)
+			memcpy(iov[i].iov_base, p, iov[i].iov_len);
+		else
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+	}
+}

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "guest_mem.h"
 #include "virtio.h"
@@ -32,6 +33,17 @@ struct virtq_chain {
 	uint32_t in_bytes, out_bytes; /* device-writable, device-readable */
 	struct virtq_buf buf[VIRTQ_NUM_MAX];
 };
+
+/*
+ * A chain is a byte stream in each direction, however the driver cut it
+ * into descriptors: the iovecs of its bytes [skip, skip + len) that are
+ * device-writable (write) or device-readable; returns their count.
+ */
+int virtq_iov(const struct virtq_chain *c, bool write, uint64_t skip, uint64_t len,
+	      struct iovec *iov);
+
+/* Copies the first len bytes of one direction of the chain out of (write: into) buf. */
+void virtq_copy(const struct virtq_chain *c, bool write, void *buf, uint64_t len);
 
 /* 0 if the ring addresses and size are acceptable for mem. */
 int virtq_check(const struct virtq *q, const struct guest_mem *m);
