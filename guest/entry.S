@@ -50,11 +50,10 @@ guest_syscall_entry:
  * SSE state included: musl relies on the kernel's syscall contract.
  */
 	.set NR_clone, 56	/* <sys/syscall.h> is C */
-	.type syscall_dispatch, @function
-syscall_dispatch:
-	cmp $NR_clone, %rax
-	je clone_dispatch
-	push %rcx		/* with RBP below: a frame the backtrace can follow */
+
+/* The caller's registers, RCX (its RIP) then RBP first: a frame backtraces follow. */
+.macro save_frame
+	push %rcx
 	push %rbp
 	mov %rsp, %rbp
 	push %r11
@@ -64,6 +63,13 @@ syscall_dispatch:
 	push %r8
 	push %r9
 	push %r10
+.endm
+
+	.type syscall_dispatch, @function
+syscall_dispatch:
+	cmp $NR_clone, %rax
+	je clone_dispatch
+	save_frame
 	and $-16, %rsp
 	sub $512, %rsp
 	fxsave64 (%rsp)
@@ -98,16 +104,7 @@ syscall_return:
  */
 	.type clone_dispatch, @function
 clone_dispatch:
-	push %rcx
-	push %rbp
-	mov %rsp, %rbp
-	push %r11
-	push %rdi
-	push %rsi
-	push %rdx
-	push %r8
-	push %r9
-	push %r10
+	save_frame
 	push %rbx
 	push %r12
 	push %r13
