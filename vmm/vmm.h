@@ -32,9 +32,9 @@ struct vmm_config {
 	int report_fd; /* fault reports; -1: stderr */
 	int ndisks;    /* /dev/vda, /dev/vdb, ... in this order */
 	struct vmm_disk disks[VMM_DISKS_MAX];
-	const char
-	    *vsock_path;    /* virtio-vsock's Unix socket (Firecracker's protocol); NULL: none */
-	uint64_t vsock_cid; /* the guest's CID, 3 to 2^32 - 2; 0: 3 */
+	/* virtio-vsock: its host end, a Unix socket in Firecracker's protocol. */
+	const char *vsock_path; /* NULL: no vsock device */
+	uint64_t vsock_cid;	/* the guest's CID, 3 to 2^32 - 2; 0: 3 */
 };
 
 enum vmm_error_kind {
