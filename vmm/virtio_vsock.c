@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #define OP(x) VIRTIO_VSOCK_OP_##x
+#define VSOCK_POLL_NS 50000
 
 static const struct virtio_dev_ops vsock_ops;
 
@@ -307,18 +308,19 @@ static int rx_take(struct vsock *vs)
 }
 
 /* Fills rx buffers until nothing is owed or the guest has posted no more. */
-static void rx_drain(struct vsock *vs)
+/* Packets delivered to the guest: how many. */
+static int rx_drain(struct vsock *vs)
 {
 	struct virtq *q = &vs->dev.vq[VIRTIO_VSOCK_RX];
-	int budget = VSOCK_BUDGET;
+	int budget = VSOCK_BUDGET, delivered = 0;
 	uint32_t len;
 
 	if (!queue_live(&vs->dev, VIRTIO_VSOCK_RX))
-		return;
+		return 0;
 	while ((vs->rst_len || vs->pend_head) && rx_take(vs) == 1) {
 		if (budget-- == 0) {
 			reschedule(vs, VIRTIO_VSOCK_RX);
-			return;
+			return delivered;
 		}
 		len = vs->rst_len ? rx_rst(vs, &vs->spare) : rx_conn(vs, vs->pend_head, &vs->spare);
 		if (!len)
@@ -326,7 +328,9 @@ static void rx_drain(struct vsock *vs)
 		vs->have_spare = false;
 		virtq_push(q, vs->dev.mem, vs->spare.head, len);
 		virtio_dev_signal(&vs->dev, VIRTIO_VSOCK_RX);
+		delivered++;
 	}
+	return delivered;
 }
 
 /* Guest packets until tx is empty, or RSTs we cannot deliver yet pile up (as vhost does). */
@@ -364,7 +368,16 @@ static void tx_run(struct vsock *vs)
 
 void vsock_rx_fill(struct vsock *vs)
 {
-	rx_drain(vs);
+	/*
+	 * A request just went in: its answer usually follows within tens of
+	 * microseconds. Watch the tx ring that long, kicks still off, instead
+	 * of sleeping until the kick's ioeventfd wakes the I/O thread.
+	 */
+	if (rx_drain(vs) && !vs->tx_stalled &&
+	    virtq_poll(&vs->dev.vq[VIRTIO_VSOCK_TX], vs->dev.mem, VSOCK_POLL_NS)) {
+		tx_run(vs);
+		rx_drain(vs);
+	}
 	if (!vs->tx_stalled || vs->rst_len == VSOCK_RST_MAX)
 		return;
 	/* Room for RSTs again: take up the guest's packets where tx stopped. */
