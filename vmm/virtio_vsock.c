@@ -9,7 +9,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define OP(x) VIRTIO_VSOCK_OP_##x
+#define OP(x)	      VIRTIO_VSOCK_OP_##x
 #define VSOCK_POLL_NS 50000
 
 static const struct virtio_dev_ops vsock_ops;
