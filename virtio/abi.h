@@ -146,7 +146,12 @@ static inline uint64_t vmm_stack_size(uint64_t mem)
  */
 
 /* Device tree properties under /chosen beyond bootargs and rng-seed. */
-#define VMM_FDT_VIRTIO_ID     "vmm,virtio-id"	     /* u32, on each virtio-mmio node */
+#define VMM_FDT_VIRTIO_ID "vmm,virtio-id" /* u32, on each virtio-mmio node */
+/* On a virtio-net node: the guest's addresses (IPv4 as big-endian u32). */
+#define VMM_FDT_MAC	      "local-mac-address" /* 6 bytes */
+#define VMM_FDT_IPV4	      "vmm,ipv4-address"
+#define VMM_FDT_IPV4_PREFIX   "vmm,ipv4-prefix"	     /* u32, 0-32 */
+#define VMM_FDT_IPV4_GATEWAY  "vmm,ipv4-gateway"     /* absent: no default route */
 #define VMM_FDT_TSC_HZ	      "vmm,tsc-frequency"    /* u64 */
 #define VMM_FDT_BOOT_TSC      "vmm,boot-tsc"	     /* u64: TSC at boot-realtime */
 #define VMM_FDT_BOOT_REALTIME "vmm,boot-realtime-ns" /* u64 */
