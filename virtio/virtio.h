@@ -142,6 +142,29 @@ struct virtio_blk_config {
 	uint32_t blk_size;
 } __attribute__((packed));
 
+/* virtio-net (section 5.1): queues rx 0, tx 1; every packet starts with this header. */
+#define VIRTIO_NET_RX	     0
+#define VIRTIO_NET_TX	     1
+#define VIRTIO_NET_F_MAC     5
+#define VIRTIO_NET_F_STATUS  16
+#define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_FRAME_MAX 1514 /* Ethernet, no FCS, MTU 1500 */
+
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+} __attribute__((packed));
+
+struct virtio_net_config {
+	uint8_t mac[6];
+	uint16_t status;
+} __attribute__((packed));
+
 /* virtio-vsock (section 5.10): queues rx 0, tx 1, event 2. */
 #define VIRTIO_VSOCK_RX		 0
 #define VIRTIO_VSOCK_TX		 1
