@@ -111,6 +111,8 @@ build-fuzz/fuzz_elf: FUZZ_LINK := vmm/elf_load.c vmm/symtab.c vmm/elf_sections.c
 build-fuzz/fuzz_dwarf: FUZZ_LINK := vmm/dwarf_line.c vmm/elf_sections.c
 build-fuzz/fuzz_virtq: FUZZ_LINK := vmm/virtq.c
 build-fuzz/fuzz_blk: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_blk.c -lpthread
+build-fuzz/fuzz_net: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_net.c vmm/iothread.c \
+	-lpthread
 build-fuzz/fuzz_vsock: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_vsock.c \
 	vmm/vsock_conn.c vmm/vsock_host.c vmm/iothread.c -lpthread
 

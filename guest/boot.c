@@ -4,6 +4,7 @@
 
 #include "fd.h"
 #include "libos.h"
+#include "net.h"
 #include "virtio_mmio.h"
 
 struct vmm_boot_record vmm_boot_record;
@@ -19,10 +20,18 @@ _Noreturn void guest_boot(uint64_t info, uint64_t magic);
 /* libc is up: the control channel starts beside the app, then main. */
 static int main_entry(int argc, char **argv, char **envp)
 {
-	virtio_mmio_start_vsock();
+	virtio_mmio_start_boot();
 	control_start(argc, argv);
 	vmm_boot_record.tsc_main = rdtsc();
 	return main(argc, argv, envp);
+}
+
+/* vmm's device tree lists the devices and addresses; other monitors pass options. */
+static void boot_option(const char *opt)
+{
+	if (!boot.under_vmm)
+		virtio_mmio_option(opt);
+	net_option(opt);
 }
 
 /*
@@ -39,8 +48,7 @@ static char **initial_vector(char *line, size_t len, int *argc)
 
 	if (!vec)
 		panic("no memory for %zu bytes of arguments", len);
-	/* vmm's device tree lists the devices; other monitors pass options. */
-	n = cmdline_parse(line, vec, max, "app", boot.under_vmm ? NULL : virtio_mmio_option);
+	n = cmdline_parse(line, vec, max, "app", boot_option);
 	aux = (unsigned long *)&vec[n + 2];
 
 	random_fill(at_random, sizeof(at_random));

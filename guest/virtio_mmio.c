@@ -6,6 +6,7 @@
 
 #include "fd.h"
 #include "libos.h"
+#include "net.h"
 #include "virtio_mmio.h"
 
 #define DEV_MAX	 24 /* vmm has 8 slots; QEMU's microvm up to 24 transports */
@@ -25,6 +26,7 @@ static const struct {
 } drivers[] = {
 	{ VIRTIO_ID_BLOCK, virtio_blk_attach },
 	{ VIRTIO_ID_VSOCK, virtio_vsock_attach },
+	{ VIRTIO_ID_NET, virtio_net_attach },
 };
 
 /* Every register access is an exit to the VMM (~25 us): none on the fast path. */
@@ -97,15 +99,18 @@ static void from_fdt(const void *fdt)
 		struct virtio_mmio_dev *d;
 
 		if (reg && reg_len == 16 &&
-		    (d = add(fdt64_to_cpu(reg[0]), fdt64_to_cpu(reg[1]), 0)))
+		    (d = add(fdt64_to_cpu(reg[0]), fdt64_to_cpu(reg[1]), 0))) {
 			d->listed_id = id && id_len == 4 ? fdt32_to_cpu(*id) : 0;
-		else if (!reg || reg_len != 16)
+			/* The net node's addresses, for the driver: the tree is not kept. */
+			if (d->listed_id == VIRTIO_ID_NET)
+				net_fdt(fdt, node);
+		} else if (!reg || reg_len != 16)
 			console_printf("guest: virtio,mmio node without a 64-bit reg, skipped\n");
 	}
 }
 
 static void probe_all(void);
-static void probe(struct virtio_mmio_dev *d);
+static void probe(struct virtio_mmio_dev *d, uint32_t only_id);
 
 void virtio_mmio_collect(const void *fdt)
 {
@@ -120,15 +125,25 @@ void virtio_mmio_collect(const void *fdt)
 		fd_lazy_devs("vd", probe_all);
 }
 
-/* The control channel must be up before main: vsock devices start at boot. */
-void virtio_mmio_start_vsock(void)
+/*
+ * The control channel and the network answer from the start: vsock and net
+ * devices start at boot. QEMU lists no ids: given an address (vmm.ip=), every
+ * transport is looked at for a net device; the others wait to be opened.
+ */
+void virtio_mmio_start_boot(void)
 {
-	for (int i = 0; i < ndevs; i++)
-		if (devs[i].listed_id == VIRTIO_ID_VSOCK)
-			probe(&devs[i]);
+	for (int i = 0; i < ndevs; i++) {
+		uint32_t id = devs[i].listed_id;
+
+		if (id == VIRTIO_ID_VSOCK || id == VIRTIO_ID_NET)
+			probe(&devs[i], id);
+		else if (!id && !boot.under_vmm && net_configured())
+			probe(&devs[i], VIRTIO_ID_NET);
+	}
 }
 
-static void probe(struct virtio_mmio_dev *d)
+/* only_id: attach only a device of this id (0: any); others stay unprobed. */
+static void probe(struct virtio_mmio_dev *d, uint32_t only_id)
 {
 	uint32_t version, id;
 
@@ -143,6 +158,8 @@ static void probe(struct virtio_mmio_dev *d)
 			console_printf("guest: virtio-mmio transport at %#lx is empty\n", d->base);
 		return;
 	}
+	if (only_id && id != only_id)
+		return;
 	version = rd(d, VIRTIO_MMIO_VERSION);
 	if (version != 2) {
 		console_printf("guest: virtio-mmio device at %#lx: version %u (legacy), skipped\n",
@@ -162,8 +179,8 @@ static void probe(struct virtio_mmio_dev *d)
 static void probe_all(void)
 {
 	for (int i = 0; i < ndevs; i++)
-		if (!devs[i].id) /* not probed already (vsock, at boot) */
-			probe(&devs[i]);
+		if (!devs[i].id) /* not probed already (vsock, net, at boot) */
+			probe(&devs[i], 0);
 }
 
 static void set_status(struct virtio_mmio_dev *d, uint8_t bits)

@@ -20,7 +20,7 @@ struct virtio_mmio_dev {
 /* Boot: the devices the monitor describes, without touching them (no MMIO). */
 void virtio_mmio_option(const char *opt);  /* virtio_mmio.device=<size>@<addr>:<irq> */
 void virtio_mmio_collect(const void *fdt); /* fdt: vmm's device tree, or NULL */
-void virtio_mmio_start_vsock(void);	   /* the vsock devices the tree lists */
+void virtio_mmio_start_boot(void);	   /* vsock and net devices, before main */
 
 /* Bring-up, in the order of the spec (3.1.1): start, queues, config reads, ready. */
 int virtio_mmio_start(struct virtio_mmio_dev *d, uint64_t wanted);
@@ -36,5 +36,6 @@ int virtio_mmio_wait(struct virtio_mmio_dev *d, struct virtq *q);
 /* Drivers: called at probe time, before any of the device's registers but its id. */
 int virtio_blk_attach(struct virtio_mmio_dev *d);
 int virtio_vsock_attach(struct virtio_mmio_dev *d);
+int virtio_net_attach(struct virtio_mmio_dev *d);
 
 #endif

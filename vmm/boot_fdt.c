@@ -11,6 +11,7 @@
 #include "fdt_build.h"
 #include <libfdt.h>
 
+#include "virtio_net.h"
 #include "vm.h"
 
 #define MSR_IA32_TSC 0x10
@@ -116,7 +117,12 @@ int boot_fdt_write(struct vmm *vm, uint64_t *fdt_size, struct vmm_error *err)
 	for (int i = 0; i < vm->ndevs; i++) {
 		p.mmio[i] = vm->devs[i]->base;
 		p.mmio_id[i] = vm->devs[i]->device_id;
+		if (p.mmio_id[i] == VIRTIO_ID_NET)
+			memcpy(p.mac, ((struct net *)vm->devs[i])->mac, 6);
 	}
+	p.ipv4 = vm->cfg.net.ipv4;
+	p.prefix = vm->cfg.net.prefix;
+	p.gateway = vm->cfg.net.gateway;
 	if (getrandom(p.seed, sizeof(p.seed), 0) != sizeof(p.seed))
 		return vmm_fail(err, VMM_ERR_HOST, "getrandom: %s", strerror(errno));
 	if (read_clocks(vm, &p, err))

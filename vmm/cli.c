@@ -1,6 +1,7 @@
 /* cli.c: parse `vmm run IMAGE [options] [-- ARGS...]`. */
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,7 +11,8 @@
 
 const char cli_usage[] =
     "usage: vmm run IMAGE [--mem SIZE] [--disk FILE[,ro][,serial=ID]]...\n"
-    "               [--vsock PATH[,cid=N]] [--timeout SECONDS] [--timings] [-- ARGS...]\n"
+    "               [--vsock PATH[,cid=N]] [--net tap=NAME[,mac=MAC][,ip=ADDR/PREFIX][,gw=ADDR]]\n"
+    "               [--timeout SECONDS] [--timings] [-- ARGS...]\n"
     "       vmm --help | --version\n"
     "\n"
     "  --mem SIZE         guest RAM: 64M (default), 1G, or a number of MiB\n"
@@ -20,6 +22,9 @@ const char cli_usage[] =
     "                     virtio-vsock, guest CID N (3 by default); host programs\n"
     "                     connect to the Unix socket PATH and send \"CONNECT <port>\\n\",\n"
     "                     guest connections to host port P go to PATH_P\n"
+    "  --net tap=NAME[,mac=MAC][,ip=ADDR/PREFIX][,gw=ADDR]\n"
+    "                     virtio-net on the existing tap device NAME; the guest's\n"
+    "                     MAC (default: derived from NAME), IPv4 address and gateway\n"
     "  --timeout SECONDS  stop the guest after this long (exit status 254)\n"
     "  --timings          print a boot time breakdown to stderr at exit\n"
     "  -- ARGS...         the guest program's argv[1..]\n"
@@ -138,6 +143,86 @@ static int parse_vsock(struct cli *cli, const char *v, char *err, size_t n)
 	return 0;
 }
 
+/* aa:bb:cc:dd:ee:ff, unicast and not all zeros. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return (mac[0] & 1) || !(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) ? -1 : 0;
+}
+
+static int parse_ipv4(const char *s, uint32_t *addr)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1 || !a.s_addr)
+		return -1;
+	*addr = ntohl(a.s_addr);
+	return 0;
+}
+
+/* ADDR/PREFIX, written over in place. */
+static int parse_cidr(char *s, struct vmm_net *net)
+{
+	char *slash = strchr(s, '/'), *end;
+	unsigned long prefix;
+
+	if (!slash || slash[1] < '0' || slash[1] > '9')
+		return -1;
+	*slash = 0;
+	errno = 0;
+	prefix = strtoul(slash + 1, &end, 10);
+	if (errno || *end || prefix > 32 || parse_ipv4(s, &net->ipv4))
+		return -1;
+	net->prefix = (uint32_t)prefix;
+	return 0;
+}
+
+static int net_option(struct vmm_net *net, char *opt, char *err, size_t n)
+{
+	if (!strncmp(opt, "tap=", 4) && opt[4] && strlen(opt + 4) < 16)
+		net->tap = opt + 4;
+	else if (!strncmp(opt, "mac=", 4) && !parse_mac(opt + 4, net->mac))
+		net->mac_set = true;
+	else if (!strncmp(opt, "ip=", 3) && !parse_cidr(opt + 3, net))
+		return 0;
+	else if (!strncmp(opt, "gw=", 3) && !parse_ipv4(opt + 3, &net->gateway))
+		return 0;
+	else
+		return usage_err(err, n,
+				 "--net: bad option '%s' (tap=NAME of up to 15 bytes, "
+				 "mac=xx:xx:xx:xx:xx:xx unicast, ip=ADDR/PREFIX, gw=ADDR)",
+				 opt);
+	return 0;
+}
+
+/* tap=NAME[,mac=MAC][,ip=ADDR/PREFIX][,gw=ADDR], once. */
+static int parse_net(struct cli *cli, const char *v, char *err, size_t n)
+{
+	struct vmm_net *net = &cli->cfg.net;
+	char *opt, *save = NULL;
+
+	if (cli->net_spec)
+		return usage_err(err, n, "--net: at most one network device");
+	cli->net_spec = strdup(v);
+	if (!cli->net_spec)
+		return usage_err(err, n, "out of memory");
+	for (opt = strtok_r(cli->net_spec, ",", &save); opt; opt = strtok_r(NULL, ",", &save))
+		if (net_option(net, opt, err, n))
+			return -1;
+	if (!net->tap)
+		return usage_err(err, n, "--net: no tap=NAME in '%s'", v);
+	if (net->gateway && !net->ipv4)
+		return usage_err(err, n, "--net: gw= needs ip=");
+	return 0;
+}
+
 void cli_free(struct cli *cli)
 {
 	for (int i = 0; i < VMM_DISKS_MAX; i++)
@@ -145,6 +230,8 @@ void cli_free(struct cli *cli)
 	memset(cli->specs, 0, sizeof(cli->specs));
 	free(cli->vsock_spec);
 	cli->vsock_spec = NULL;
+	free(cli->net_spec);
+	cli->net_spec = NULL;
 }
 
 /* Takes the value of option argv[*i]; NULL if it is missing. */
@@ -163,7 +250,7 @@ static int run_option(struct cli *cli, int argc, char **argv, int *i, char *err,
 		return 0;
 	}
 	if (strcmp(opt, "--mem") && strcmp(opt, "--timeout") && strcmp(opt, "--disk") &&
-	    strcmp(opt, "--vsock"))
+	    strcmp(opt, "--vsock") && strcmp(opt, "--net"))
 		return usage_err(err, n, "unknown option '%s'", opt);
 	v = value(argc, argv, i);
 	if (!v)
@@ -172,6 +259,8 @@ static int run_option(struct cli *cli, int argc, char **argv, int *i, char *err,
 		return parse_disk(cli, v, err, n);
 	if (!strcmp(opt, "--vsock"))
 		return parse_vsock(cli, v, err, n);
+	if (!strcmp(opt, "--net"))
+		return parse_net(cli, v, err, n);
 	if (!strcmp(opt, "--mem")) {
 		if (cli_parse_size(v, &bytes) || bytes == 0)
 			return usage_err(err, n, "--mem: bad size '%s'", v);

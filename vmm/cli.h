@@ -28,6 +28,7 @@ struct cli {
 	bool timings;
 	char *specs[VMM_DISKS_MAX]; /* copies the disk fields point into */
 	char *vsock_spec;	    /* the copy cfg.vsock_path points into */
+	char *net_spec;		    /* the copy cfg.net.tap points into */
 };
 
 /* 0, or -1 with a one-line reason in err. argv is not copied. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "virtio_blk.h"
+#include "virtio_net.h"
 #include "virtio_vsock.h"
 #include "vm.h"
 
@@ -100,9 +101,36 @@ static int add_vsock(struct vmm *vm, struct vmm_error *err)
 	return rc ? vmm_fail(err, kind, "%s: %s", path, strerror(-rc)) : 0;
 }
 
+/* The net device comes last; its tap must exist, and is opened before the VM starts. */
+static int add_net(struct vmm *vm, struct vmm_error *err)
+{
+	const struct vmm_net *cfg = &vm->cfg.net;
+	uint8_t mac[6];
+	struct net *n;
+	int fd = net_tap_open(cfg->tap);
+
+	if (fd == -ENODEV)
+		return vmm_fail(err, VMM_ERR_CONFIG, "%s: no such network device", cfg->tap);
+	if (fd < 0)
+		return vmm_fail(err, fd == -ENOMEM || fd == -EMFILE ? VMM_ERR_HOST : VMM_ERR_CONFIG,
+				"%s: %s", cfg->tap, strerror(-fd));
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		close(fd);
+		return vmm_fail(err, VMM_ERR_HOST, "out of memory");
+	}
+	if (cfg->mac_set)
+		memcpy(mac, cfg->mac, 6);
+	else
+		net_default_mac(cfg->tap, mac);
+	net_init(n, fd, mac);
+	vm->devs[vm->ndevs++] = &n->dev;
+	return 0;
+}
+
 int devices_open(struct vmm *vm, struct vmm_error *err)
 {
-	int n = vm->cfg.ndisks + (vm->cfg.vsock_path != NULL);
+	int n = vm->cfg.ndisks + (vm->cfg.vsock_path != NULL) + (vm->cfg.net.tap != NULL);
 
 	if (vm->cfg.ndisks < 0 || n > VMM_MMIO_SLOTS)
 		return vmm_fail(err, VMM_ERR_CONFIG, "at most %d devices", VMM_MMIO_SLOTS);
@@ -110,6 +138,8 @@ int devices_open(struct vmm *vm, struct vmm_error *err)
 		if (add_disk(vm, &vm->cfg.disks[i], err))
 			return -1;
 	if (vm->cfg.vsock_path && add_vsock(vm, err))
+		return -1;
+	if (vm->cfg.net.tap && add_net(vm, err))
 		return -1;
 	for (int i = 0; i < vm->ndevs; i++) {
 		vm->devs[i]->base = VMM_MMIO_BASE + (uint64_t)i * VMM_MMIO_STRIDE;
@@ -158,6 +188,9 @@ int devices_attach(struct vmm *vm, struct vmm_error *err)
 				return -1;
 		if (vm->devs[i]->device_id == VIRTIO_ID_VSOCK &&
 		    (rc = vsock_attach((struct vsock *)vm->devs[i], vm)))
+			return vmm_fail(err, VMM_ERR_HOST, "epoll_ctl: %s", strerror(-rc));
+		if (vm->devs[i]->device_id == VIRTIO_ID_NET &&
+		    (rc = net_attach((struct net *)vm->devs[i], vm)))
 			return vmm_fail(err, VMM_ERR_HOST, "epoll_ctl: %s", strerror(-rc));
 	}
 	return 0;
@@ -209,6 +242,10 @@ static void destroy_model(struct virtio_dev *d)
 
 	if (d->device_id == VIRTIO_ID_VSOCK) {
 		vsock_destroy((struct vsock *)d);
+		return;
+	}
+	if (d->device_id == VIRTIO_ID_NET) {
+		net_destroy((struct net *)d);
 		return;
 	}
 	close_fd(b->fd);

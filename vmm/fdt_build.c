@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "abi.h"
+#include "virtio.h"
 
 /* Every libfdt call goes through here so a failure names its expression. */
 #define FDT_CHECK(expr)                \
@@ -47,8 +48,25 @@ static int chosen_node(void *fdt, const struct fdt_params *p, const char **what)
 	return 0;
 }
 
-static int mmio_node(void *fdt, uint64_t base, uint32_t id, const char **what)
+/* What the guest's network stack starts with; no MMIO config read needed for the MAC. */
+static int net_props(void *fdt, const struct fdt_params *p, const char **what)
 {
+	FDT_CHECK(fdt_property(fdt, VMM_FDT_MAC, p->mac, 6));
+	if (!p->ipv4)
+		return 0;
+	FDT_CHECK(fdt_property_u32(fdt, VMM_FDT_IPV4, p->ipv4));
+	FDT_CHECK(fdt_property_u32(fdt, VMM_FDT_IPV4_PREFIX, p->prefix));
+	if (p->gateway)
+		FDT_CHECK(fdt_property_u32(fdt, VMM_FDT_IPV4_GATEWAY, p->gateway));
+	return 0;
+}
+
+static int mmio_node(void *fdt, const struct fdt_params *p, int i, const char **what)
+{
+	uint64_t base = p->mmio[i];
+	uint32_t id = p->mmio_id[i];
+	int rc;
+
 	fdt64_t reg[2] = { cpu_to_fdt64(base), cpu_to_fdt64(VMM_MMIO_STRIDE) };
 	char name[32];
 
@@ -58,6 +76,8 @@ static int mmio_node(void *fdt, uint64_t base, uint32_t id, const char **what)
 	FDT_CHECK(fdt_property(fdt, "reg", reg, sizeof(reg)));
 	/* The guest learns what each device is without a register read (an exit). */
 	FDT_CHECK(fdt_property_u32(fdt, VMM_FDT_VIRTIO_ID, id));
+	if (id == VIRTIO_ID_NET && (rc = net_props(fdt, p, what)))
+		return rc;
 	FDT_CHECK(fdt_end_node(fdt));
 	return 0;
 }
@@ -73,7 +93,7 @@ int fdt_build(void *buf, size_t size, const struct fdt_params *p, const char **w
 	    (rc = chosen_node(buf, p, what)))
 		return rc;
 	for (int i = 0; i < p->nmmio && i < 8; i++)
-		if ((rc = mmio_node(buf, p->mmio[i], p->mmio_id[i], what)))
+		if ((rc = mmio_node(buf, p, i, what)))
 			return rc;
 	FDT_CHECK(fdt_end_node(buf));
 	FDT_CHECK(fdt_finish(buf));

@@ -14,6 +14,9 @@ struct fdt_params {
 	int nmmio; /* virtio-mmio windows, in device order */
 	uint64_t mmio[8];
 	uint32_t mmio_id[8]; /* their virtio device ids */
+	/* On the virtio-net node: the guest's MAC and IPv4 settings (host order; 0: none). */
+	uint8_t mac[6];
+	uint32_t ipv4, prefix, gateway;
 };
 
 /* Builds the tree into buf; 0, or a negative libfdt error with *what set. */

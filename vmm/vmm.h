@@ -20,6 +20,16 @@ struct vmm_disk {
 	const char *serial; /* GET_ID, up to 20 bytes; NULL: the file's base name */
 };
 
+/* virtio-net on a tap; IPv4 addresses in host order (10.0.0.1 is 0x0a000001). */
+struct vmm_net {
+	const char *tap; /* an existing tap device; NULL: no net device */
+	bool mac_set;	 /* false: one derived from the tap's name */
+	uint8_t mac[6];
+	uint32_t ipv4;	  /* 0: the guest gets no address */
+	uint32_t prefix;  /* 0-32, with ipv4 */
+	uint32_t gateway; /* 0: no default route */
+};
+
 struct vmm_config {
 	const char *image;   /* path of app.img */
 	uint64_t mem_size;   /* bytes, a multiple of 2 MiB; 0: 64 MiB */
@@ -35,6 +45,7 @@ struct vmm_config {
 	/* virtio-vsock: its host end, a Unix socket in Firecracker's protocol. */
 	const char *vsock_path; /* NULL: no vsock device */
 	uint64_t vsock_cid;	/* the guest's CID, 3 to 2^32 - 2; 0: 3 */
+	struct vmm_net net;
 };
 
 enum vmm_error_kind {

@@ -232,6 +232,48 @@ static void test_short_err(void **state)
 	assert_string_equal(small, "unkno");
 }
 
+static int net_opt(const char *v)
+{
+	cli_free(&cli);
+	return PARSE("vmm", "run", "x.img", "--net", v);
+}
+
+/* --net tap=NAME[,mac=MAC][,ip=ADDR/PREFIX][,gw=ADDR] */
+static void test_net(void **state)
+{
+	const uint8_t mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0xab };
+
+	(void)state;
+	assert_int_equal(net_opt("tap=vmmtap0"), 0);
+	assert_string_equal(cli.cfg.net.tap, "vmmtap0");
+	assert_false(cli.cfg.net.mac_set);
+	assert_int_equal(cli.cfg.net.ipv4, 0);
+	assert_int_equal(net_opt("tap=t0,mac=52:54:00:12:34:AB,ip=10.77.0.2/24,gw=10.77.0.1"), 0);
+	assert_true(cli.cfg.net.mac_set);
+	assert_memory_equal(cli.cfg.net.mac, mac, 6);
+	assert_int_equal(cli.cfg.net.ipv4, 0x0a4d0002);
+	assert_int_equal(cli.cfg.net.prefix, 24);
+	assert_int_equal(cli.cfg.net.gateway, 0x0a4d0001);
+	expect_error(net_opt("mac=52:54:00:12:34:ab"), "tap=");
+	expect_error(net_opt("tap="), "tap=");
+	expect_error(net_opt("tap=a-name-of-16-byt"), "tap=");
+	expect_error(net_opt("tap=t,mac=01:00:5e:00:00:01"), "mac="); /* multicast */
+	expect_error(net_opt("tap=t,mac=00:00:00:00:00:00"), "mac=");
+	expect_error(net_opt("tap=t,mac=52:54:00:12:34"), "mac=");
+	expect_error(net_opt("tap=t,mac=52:54:00:12:34:abc"), "mac=");
+	expect_error(net_opt("tap=t,ip=10.0.0.1"), "ip=");
+	expect_error(net_opt("tap=t,ip=10.0.0.1/33"), "ip=");
+	expect_error(net_opt("tap=t,ip=10.0.0/24"), "ip=");
+	expect_error(net_opt("tap=t,ip=10.0.0.1/"), "ip=");
+	expect_error(net_opt("tap=t,gw=10.0.0.1"), "gw=");
+	expect_error(net_opt("tap=t,speed=10"), "speed");
+	cli_free(&cli);
+	expect_error(PARSE("vmm", "run", "x.img", "--net", "tap=a", "--net", "tap=b"), "one");
+	cli_free(&cli);
+	expect_error(PARSE("vmm", "run", "x.img", "--net"), "--net");
+	cli_free(&cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_timings),	     cmocka_unit_test(test_guest_args),
 		cmocka_unit_test(test_usage_errors), cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_short_err),    cmocka_unit_test(test_vsock),
+		cmocka_unit_test(test_net),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
