@@ -35,31 +35,17 @@ vsock_vmmctl() {
 	want_status 0 && want_out out "shutdown requested" && want_out out "served 1 requests, bye"
 }
 
-vsock_echo_64m() {
+# against_echo WANT MODE ARGS...: vsock_peer MODE against the guest echo server
+# on port 5000; its output must contain WANT.
+against_echo() {
+	local want=$1 mode=$2
+	shift 2
 	READY="listening" start_vm "$B/tests/guest/vsock_echo.img" -- serve 5000 || return 1
-	"$PEER" echo "$T/v.sock" 5000 67108864 1 >"$T/peer" 2>&1
+	timeout 120 "$PEER" "$mode" "$T/v.sock" 5000 "$@" >"$T/peer" 2>&1
 	local rc=$?
 	stop_vm
 	[ $rc = 0 ] || { cat "$T/peer"; show; return 1; }
-	grep -q "all back intact" "$T/peer"
-}
-
-vsock_concurrent() {
-	READY="listening" start_vm "$B/tests/guest/vsock_echo.img" -- serve 5000 || return 1
-	"$PEER" echo "$T/v.sock" 5000 262144 50 >"$T/peer" 2>&1
-	local rc=$?
-	stop_vm
-	[ $rc = 0 ] || { cat "$T/peer"; show; return 1; }
-	grep -q "50 connection(s)" "$T/peer"
-}
-
-vsock_stalled_reader() {
-	READY="listening" start_vm "$B/tests/guest/vsock_echo.img" -- serve 5000 || return 1
-	timeout 60 "$PEER" stall "$T/v.sock" 5000 >"$T/peer" 2>&1
-	local rc=$?
-	stop_vm
-	[ $rc = 0 ] || { cat "$T/peer"; show; return 1; }
-	grep -q "all back intact" "$T/peer"
+	grep -q "$want" "$T/peer"
 }
 
 vsock_guest_connects() {
@@ -110,9 +96,11 @@ vsock_vmmctl_timeout() {
 }
 
 tk "vmmctl ping, status, invoke and shutdown against examples/wordcount" vsock_vmmctl
-tk "64 MiB echoed host to guest and back, every byte checked" vsock_echo_64m
-tk "50 concurrent connections" vsock_concurrent
-tk "a host reader that stops reading does not stall another connection" vsock_stalled_reader
+tk "64 MiB echoed host to guest and back, every byte checked" \
+	against_echo "all back intact" echo 67108864 1
+tk "50 concurrent connections" against_echo "50 connection(s)" echo 262144 50
+tk "a host reader that stops reading does not stall another connection" \
+	against_echo "all back intact" stall
 tk "a guest connection to CID 2 reaches the host listener at SOCKET_P" vsock_guest_connects
 tk "shutdown in the middle of a transfer: the grace period ends the VM" vsock_shutdown_mid_transfer
 tk "vmmctl errors: no socket, no invoke handler, bad command" vsock_vmmctl_errors
