@@ -5,28 +5,66 @@
 #include "libos.h"
 #include "net.h"
 
-#define IP_TTL		64
-#define IP_DF		0x4000
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
-#define ICMP_HLEN	8
-#define ICMP_ECHO_REPLY 0
-#define ICMP_ECHO	8
+#define IP_TTL		   64
+#define IP_DF		   0x4000
+#define IP_MF		   0x2000
+#define IP_OFFSET	   0x1fff
+#define ICMP_HLEN	   8
+#define ICMP_ECHO_REPLY	   0
+#define ICMP_ECHO	   8
+#define ICMP_UNREACH	   3
+#define ICMP_PROTO_UNREACH 2
 
 static uint16_t next_id;
 
-uint16_t ip_checksum(const void *data, size_t len)
+/*
+ * RFC 1071's sum is byte-order independent: add native 32-bit words into 64
+ * bits (no carries lost), fold, and swap once at the end. Callers chain
+ * partial sums (pseudo-header, header, data); only the last part may be odd.
+ */
+uint64_t csum_partial(const void *data, size_t len, uint64_t sum)
 {
 	const uint8_t *p = data;
-	uint32_t sum = 0;
+	uint32_t w;
+	uint16_t h;
 
-	for (; len > 1; len -= 2, p += 2)
-		sum += get16(p);
+	for (; len >= 4; len -= 4, p += 4) {
+		memcpy(&w, p, 4);
+		sum += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
 	if (len)
-		sum += (uint32_t)p[0] << 8; /* an odd byte is padded with zero */
+		sum += p[0]; /* the low byte of a little-endian word: the high byte on the wire */
+	return sum;
+}
+
+uint16_t csum_fold(uint64_t sum)
+{
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~__builtin_bswap16((uint16_t)sum);
+}
+
+uint16_t ip_checksum(const void *data, size_t len)
+{
+	return csum_fold(csum_partial(data, len, 0));
+}
+
+uint64_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
+{
+	uint8_t ph[12];
+
+	put32(ph, src);
+	put32(ph + 4, dst);
+	ph[8] = 0;
+	ph[9] = proto;
+	put16(ph + 10, (uint16_t)len);
+	return csum_partial(ph, sizeof(ph), 0);
 }
 
 /* Not a source anyone can be answered at: nothing, broadcast, multicast, ours. */
@@ -77,8 +115,19 @@ void ip_input(const uint8_t *p, size_t len)
 	dst = get32(p + 16);
 	if (dst != net_if.ip || bad_source(src))
 		return;
-	if (p[9] == IP_PROTO_ICMP)
+	switch (p[9]) {
+	case IP_PROTO_ICMP:
 		icmp_input(src, p + hlen, total - hlen);
+		break;
+	case IP_PROTO_UDP:
+		udp_input(src, dst, p, hlen, total);
+		break;
+	case IP_PROTO_TCP:
+		tcp_input(src, dst, p + hlen, total - hlen);
+		break;
+	default:
+		icmp_unreachable(p, total, ICMP_PROTO_UNREACH);
+	}
 }
 
 /* On the link: straight there; beyond it: the gateway, if there is one. */
@@ -91,6 +140,25 @@ static int next_hop(uint32_t dst, uint32_t *hop)
 	else
 		return -ENETUNREACH;
 	return 0;
+}
+
+int ip_routable(uint32_t dst)
+{
+	uint32_t hop;
+
+	return net_if.ip && next_hop(dst, &hop) == 0;
+}
+
+/* RFC 792: the offending header and 8 bytes of its payload go back to the sender. */
+void icmp_unreachable(const uint8_t *packet, size_t len, uint8_t code)
+{
+	uint8_t msg[ICMP_HLEN + 60 + 8] = { ICMP_UNREACH, code };
+	size_t quote = (size_t)(packet[0] & 15) * 4 + 8;
+
+	quote = quote < len ? quote : len;
+	memcpy(msg + ICMP_HLEN, packet, quote);
+	put16(msg + 2, ip_checksum(msg, ICMP_HLEN + quote));
+	ip_output(get32(packet + 12), IP_PROTO_ICMP, msg, ICMP_HLEN + quote);
 }
 
 /* One unfragmented packet, DF set: we never fragment, so path MTU discovery may. */

@@ -12,6 +12,8 @@
 #define ETHERTYPE_ARP  0x0806
 #define IP_HLEN	       20
 #define IP_PROTO_ICMP  1
+#define IP_PROTO_TCP   6
+#define IP_PROTO_UDP   17
 #define IP_BROADCAST   0xffffffffu
 
 /* Our one interface. Addresses in host byte order; 0: not configured. */
@@ -64,5 +66,22 @@ void ip_input(const uint8_t *packet, size_t len);
 int ip_output(uint32_t dst, uint8_t proto, const void *payload, size_t len);
 /* The Internet checksum (RFC 1071) of len bytes, host order: 0 over a valid header. */
 uint16_t ip_checksum(const void *data, size_t len);
+/* The same in parts: partial sums chained through sum, then folded and complemented. */
+uint64_t csum_partial(const void *data, size_t len, uint64_t sum);
+uint16_t csum_fold(uint64_t sum);
+uint64_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
+/* Can dst be reached (on the link, or through the gateway)? */
+int ip_routable(uint32_t dst);
+/* ICMP destination unreachable (code: 3 port) about the IPv4 packet we could not deliver. */
+void icmp_unreachable(const uint8_t *packet, size_t len, uint8_t code);
+
+/* udp.c, tcp_in.c: what IPv4 delivers; packets are ours, checked as far as IPv4 goes. */
+void udp_input(uint32_t src, uint32_t dst, const uint8_t *packet, size_t ip_hlen, size_t len);
+void tcp_input(uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+/* tcp_timer.c: TCP's timers, from the driver's poller; due: the soonest, 0: none. */
+int tcp_tick(uint64_t now_ns);
+uint64_t tcp_due(void);
+/* tcp_out.c: the driver freed tx slots; connections a full ring held back send now. */
+void tcp_tx_ready(void);
 
 #endif

@@ -94,11 +94,14 @@ static long new_fd(struct sock *s, long type_flags)
 long sys_socket(const long a[6])
 {
 	struct sock *s;
-	int rc;
+	int type = (int)(a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)), rc;
 
-	if (a[0] != AF_VSOCK)
+	if (a[0] == AF_VSOCK)
+		rc = vsock_create(type, &s);
+	else if (a[0] == AF_INET)
+		rc = inet_create(type, (int)a[2], &s);
+	else
 		return -EAFNOSUPPORT;
-	rc = vsock_create((int)(a[1] & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)), &s);
 	return rc ? rc : new_fd(s, a[1]);
 }
 
@@ -125,7 +128,14 @@ long sys_listen(const long a[6])
 
 long sys_connect(const long a[6])
 {
-	CALL(a[0], connect, (const struct sockaddr *)a[1], (socklen_t)a[2], 0);
+	long err;
+	struct sock *s = lookup(a[0], &err);
+
+	if (!s)
+		return err;
+	if (!s->ops->connect)
+		return -EOPNOTSUPP;
+	return s->ops->connect(s, (const struct sockaddr *)a[1], (socklen_t)a[2], s->nonblock);
 }
 
 long sys_shutdown(const long a[6])
@@ -173,13 +183,35 @@ static int msg_flags(struct sock *s, long flags)
 	       (s->nonblock || (flags & MSG_DONTWAIT) ? SOCK_NOWAIT : 0);
 }
 
+/* Datagram families take the address per message; streams ignore it, as Linux's TCP. */
+static long do_send(struct sock *s, const struct iovec *iov, int n, long flags,
+		    const struct sockaddr *to, socklen_t tolen)
+{
+	if (s->ops->sendto)
+		return s->ops->sendto(s, iov, n, msg_flags(s, flags), to, tolen);
+	return s->ops->send(s, iov, n, msg_flags(s, flags));
+}
+
+static long do_recv(struct sock *s, const struct iovec *iov, int n, long flags,
+		    struct sockaddr *from, socklen_t *fromlen)
+{
+	long r;
+
+	if (s->ops->recvfrom)
+		return s->ops->recvfrom(s, iov, n, msg_flags(s, flags), from, fromlen);
+	r = s->ops->recv(s, iov, n, msg_flags(s, flags));
+	if (r >= 0 && from && fromlen)
+		s->ops->name(s, from, fromlen, 1);
+	return r;
+}
+
 long sys_sendto(const long a[6])
 {
 	long err;
 	struct sock *s = lookup(a[0], &err);
 	struct iovec iov = { (void *)a[1], (size_t)a[2] };
 
-	return s ? s->ops->send(s, &iov, 1, msg_flags(s, a[3])) : err;
+	return s ? do_send(s, &iov, 1, a[3], (const struct sockaddr *)a[4], (socklen_t)a[5]) : err;
 }
 
 long sys_recvfrom(const long a[6])
@@ -188,12 +220,7 @@ long sys_recvfrom(const long a[6])
 	struct sock *s = lookup(a[0], &err);
 	struct iovec iov = { (void *)a[1], (size_t)a[2] };
 
-	if (!s)
-		return err;
-	err = s->ops->recv(s, &iov, 1, msg_flags(s, a[3]));
-	if (err >= 0 && a[4] && a[5])
-		s->ops->name(s, (struct sockaddr *)a[4], (socklen_t *)a[5], 1);
-	return err;
+	return s ? do_recv(s, &iov, 1, a[3], (struct sockaddr *)a[4], (socklen_t *)a[5]) : err;
 }
 
 long sys_sendmsg(const long a[6])
@@ -202,7 +229,8 @@ long sys_sendmsg(const long a[6])
 	struct sock *s = lookup(a[0], &err);
 	const struct msghdr *m = (const struct msghdr *)a[1];
 
-	return s ? s->ops->send(s, m->msg_iov, (int)m->msg_iovlen, msg_flags(s, a[2])) : err;
+	return s ? do_send(s, m->msg_iov, (int)m->msg_iovlen, a[2], m->msg_name, m->msg_namelen)
+		 : err;
 }
 
 long sys_recvmsg(const long a[6])
@@ -215,29 +243,37 @@ long sys_recvmsg(const long a[6])
 		return err;
 	m->msg_controllen = 0;
 	m->msg_flags = 0;
-	err = s->ops->recv(s, m->msg_iov, (int)m->msg_iovlen, msg_flags(s, a[2]));
-	if (err >= 0 && m->msg_name)
-		s->ops->name(s, m->msg_name, &m->msg_namelen, 1);
-	return err;
+	return do_recv(s, m->msg_iov, (int)m->msg_iovlen, a[2], m->msg_name,
+		       m->msg_name ? &m->msg_namelen : NULL);
 }
 
-/* Options are accepted and mostly have no effect: no option changes a vsock stream. */
+/* Families without option hooks (vsock) accept every option; each reads as 0. */
 long sys_setsockopt(const long a[6])
 {
 	long err;
+	struct sock *s = lookup(a[0], &err);
 
-	return lookup(a[0], &err) ? 0 : err;
+	if (!s)
+		return err;
+	if (!s->ops->setopt)
+		return 0;
+	return s->ops->setopt(s, (int)a[1], (int)a[2], (const void *)a[3], (socklen_t)a[4]);
 }
 
 long sys_getsockopt(const long a[6])
 {
 	long err;
+	struct sock *s = lookup(a[0], &err);
 	int *val = (int *)a[3];
 	socklen_t *len = (socklen_t *)a[4];
 
-	if (!lookup(a[0], &err))
+	if (!s)
 		return err;
-	if (len && *len >= sizeof(int) && val) {
+	if (!val || !len)
+		return -EFAULT;
+	if (s->ops->getopt)
+		return s->ops->getopt(s, (int)a[1], (int)a[2], val, len);
+	if (*len >= sizeof(int)) {
 		*val = 0; /* SO_ERROR and the rest: nothing pending, off */
 		*len = sizeof(int);
 	}

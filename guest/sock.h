@@ -21,6 +21,14 @@ struct sock_ops {
 	int (*name)(struct sock *s, struct sockaddr *a, socklen_t *len, int peer);
 	short (*poll)(struct sock *s); /* POLLIN, POLLOUT, POLLHUP, POLLERR now */
 	void (*close)(struct sock *s);
+	/* Datagrams: an address per message. NULL: send/recv, and the peer's name. */
+	long (*sendto)(struct sock *s, const struct iovec *iov, int n, int flags,
+		       const struct sockaddr *to, socklen_t tolen);
+	long (*recvfrom)(struct sock *s, const struct iovec *iov, int n, int flags,
+			 struct sockaddr *from, socklen_t *fromlen);
+	/* NULL: every option is accepted and reads as 0. */
+	int (*setopt)(struct sock *s, int level, int name, const void *val, socklen_t len);
+	int (*getopt)(struct sock *s, int level, int name, void *val, socklen_t *len);
 };
 
 struct sock {
@@ -30,6 +38,7 @@ struct sock {
 
 /* Families: a new socket of type, or -errno. */
 int vsock_create(int type, struct sock **s);
+int inet_create(int type, int protocol, struct sock **s);
 
 /* Any socket's state changed: poll() and select() look again. */
 void sock_changed(void);

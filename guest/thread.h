@@ -26,11 +26,13 @@ int thread_count(void);
 /*
  * A device driver's hooks: poll() reaps finished work, wakes the threads it
  * concerns, and returns nonzero if it did anything; arm() readies the device
- * to wake a sleeping VM (writes used_event). Registered once, never removed.
+ * to wake a sleeping VM (writes used_event); due() bounds how long the VM may
+ * sleep (protocol timers). Registered once, never removed.
  */
 struct poller {
 	int (*poll)(void);
 	void (*arm)(void);
+	uint64_t (*due)(void); /* NULL, or when poll() next has timed work (ns; 0: none) */
 	struct poller *next;
 };
 void thread_add_poller(struct poller *p);

@@ -160,9 +160,16 @@ static int reap_tx(void)
 
 static int net_poll(void)
 {
+	uint64_t now = clock_monotonic_ns();
+	int n, freed;
+
 	if (!nd.dev || nd.dev->broken)
 		return 0;
-	return reap_tx() + reap_rx() + eth_tick(clock_monotonic_ns());
+	freed = reap_tx();
+	n = freed + reap_rx() + eth_tick(now) + tcp_tick(now);
+	if (freed)
+		tcp_tx_ready(); /* segments that found the ring full go now */
+	return n;
 }
 
 /* used_event follows every reap (virtq_pop): nothing to add before sleeping. */
@@ -263,7 +270,7 @@ int virtio_net_attach(struct virtio_mmio_dev *d)
 	}
 	virtio_mmio_ready(d);
 	virtq_kick(&nd.rx);
-	nd.poller = (struct poller){ net_poll, net_arm, NULL };
+	nd.poller = (struct poller){ .poll = net_poll, .arm = net_arm, .due = tcp_due };
 	thread_add_poller(&nd.poller);
 	announce();
 	return 0;

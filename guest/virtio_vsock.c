@@ -206,7 +206,7 @@ int virtio_vsock_attach(struct virtio_mmio_dev *d)
 	virtio_mmio_ready(d);
 	virtq_kick(&vs.rx);
 	virtq_kick(&vs.ev);
-	vs.poller = (struct poller){ vsock_poll, vsock_arm, NULL };
+	vs.poller = (struct poller){ .poll = vsock_poll, .arm = vsock_arm };
 	thread_add_poller(&vs.poller);
 	return 0;
 }

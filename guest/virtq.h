@@ -8,7 +8,7 @@
 #include "virtio.h"
 
 /* Our largest queue: requests are synchronous, so a few chains is all we use. */
-#define VIRTQ_GUEST_MAX 128
+#define VIRTQ_GUEST_MAX 256
 
 /* A buffer by guest-physical address: the guest is identity mapped. */
 struct virtq_buf {
