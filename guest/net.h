@@ -54,6 +54,10 @@ void net_fdt(const void *fdt, int node); /* vmm's device tree: the net node's ad
 /* One frame out: an Ethernet header and its payload, copied. Never waits: -EAGAIN when
  * every tx slot is in flight (the caller drops, as a full NIC would). */
 int net_dev_send(const uint8_t *eth_hdr, const void *payload, size_t len);
+/* Between hold and release, frames queue without a notification; release sends one
+ * for the lot. A notification is an exit to vmm: a burst should cost one. Nests. */
+void net_tx_hold(void);
+void net_tx_release(void);
 
 /* eth.c */
 void eth_input(const uint8_t *frame, size_t len);

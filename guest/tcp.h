@@ -48,6 +48,8 @@ struct tcp_seg {
 	uint16_t mss; /* 0: no MSS option */
 	int wscale;   /* -1: no window scale option */
 	int sack_ok;  /* SACK permitted (RFC 2018) */
+	int nsack;    /* SACK blocks: what the peer holds beyond a hole */
+	uint32_t sack[4][2];
 	const uint8_t *data;
 	uint32_t len;
 };
@@ -82,12 +84,15 @@ struct tcb {
 
 	/* Congestion control: RFC 5681 with NewReno recovery (RFC 6582). */
 	uint32_t cwnd, ssthresh, recover, acked_ca;
-	int dupacks, recovering;
+	int dupacks, recovering, dupthresh;
+	uint32_t prior_cwnd, prior_ssthresh; /* before the last fast retransmit, for undo */
+	uint64_t rexmit_at, rtt_min;	     /* when it was sent; the fastest round trip */
 
 	/* Retransmission timer (RFC 6298), in ns; one segment timed at a time (Karn). */
 	uint64_t srtt, rttvar, rto, rtt_start;
 	uint32_t rtt_seq;
 	int timing, backoff, persist;
+	int reorder_wait; /* t_rexmt is the shorter wait of tcp_arm_reorder */
 
 	/* Receiving. The ring holds in-order data (rlen) and, beyond it, out-of-order data. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: the right edge we announced */
@@ -117,6 +122,7 @@ void tcb_time_wait(struct tcb *t);
 void tcb_end_time_wait(struct tcb *t);
 void tcb_drop(struct tcb *t, int err); /* to CLOSED: freed now if orphaned */
 void tcb_free(struct tcb *t);
+void tcb_orphan(struct tcb *t);	       /* the application closed it */
 void tcb_changed(struct tcb *t);       /* wake its threads and pollers */
 struct tcb *tcb_first(void);	       /* every live connection, for timers */
 struct tcb *tcb_time_wait_first(void); /* oldest first */
@@ -133,6 +139,7 @@ uint32_t tcp_rcv_window(const struct tcb *t);
 void tcp_window_update(struct tcb *t); /* after the app read: tell the peer if it helps */
 
 /* tcp_in.c */
+void tcp_enter_recovery(struct tcb *t); /* fast retransmit: resend the hole, halve */
 int tcp_parse(const uint8_t *p, size_t len, uint32_t src, uint32_t dst, struct tcp_seg *s);
 
 /* tcp_timer.c */
@@ -140,6 +147,7 @@ void tcp_timer_set(uint64_t *timer, uint64_t at);
 void tcp_arm_rexmt(struct tcb *t);
 void tcp_arm_delack(struct tcb *t);
 void tcp_arm_orphan(struct tcb *t);
+void tcp_arm_reorder(struct tcb *t);
 void tcp_rtt_sample(struct tcb *t, uint64_t rtt_ns);
 
 #endif

@@ -62,14 +62,19 @@ int tcb_ring(uint8_t **ring)
 	return *ring ? 0 : -ENOMEM;
 }
 
-static void free_buffers(struct tcb *t)
+/* The send ring goes; the receive ring too, unless the application may still read it. */
+static void free_buffers(struct tcb *t, int keep_rx)
 {
 	if (t->sbuf)
 		pages_free(t->sbuf, TCP_BUF);
+	t->sbuf = NULL;
+	t->slen = 0;
+	if (keep_rx)
+		return;
 	if (t->rbuf)
 		pages_free(t->rbuf, TCP_BUF);
-	t->sbuf = t->rbuf = NULL;
-	t->slen = t->rlen = 0;
+	t->rbuf = NULL;
+	t->rlen = 0;
 	t->nooo = 0;
 }
 
@@ -182,7 +187,7 @@ void tcb_free(struct tcb *t)
 	} else {
 		list_remove(&live, t);
 	}
-	free_buffers(t);
+	free_buffers(t, 0);
 	free(t);
 }
 
@@ -196,15 +201,22 @@ void tcb_drop(struct tcb *t, int err)
 		tcb_free(t);
 		return;
 	}
-	free_buffers(t);
+	free_buffers(t, !err); /* a graceful end leaves the data to be read */
 	tcb_changed(t);
+}
+
+void tcb_orphan(struct tcb *t)
+{
+	t->orphan = 1;
+	if (t->state == TCPS_TIME_WAIT)
+		free_buffers(t, 0); /* nobody reads them now; the block waits out 2 MSL */
 }
 
 /* TIME_WAIT keeps only addresses and numbers; the oldest goes early if there are too many. */
 void tcb_time_wait(struct tcb *t)
 {
 	list_remove(&live, t);
-	free_buffers(t);
+	free_buffers(t, !t->orphan);
 	t->state = TCPS_TIME_WAIT;
 	t->t_rexmt = t->t_delack = 0;
 	tcp_timer_set(&t->t_close, clock_monotonic_ns() + 2 * MSL_NS);

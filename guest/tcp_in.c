@@ -6,7 +6,8 @@
 #include "libos.h"
 #include "tcp.h"
 
-#define DEFAULT_MSS 536 /* RFC 9293 3.7.1, without an MSS option */
+#define DEFAULT_MSS   536 /* RFC 9293 3.7.1, without an MSS option */
+#define DUPTHRESH_MAX 8	  /* more, and a small window never earns a fast retransmit */
 
 static uint32_t min32(uint32_t a, uint32_t b)
 {
@@ -33,6 +34,11 @@ static void parse_options(const uint8_t *o, size_t n, struct tcp_seg *s)
 			s->wscale = o[i + 2] > 14 ? 14 : o[i + 2]; /* RFC 7323 2.3 */
 		else if (kind == 4 && len == 2)
 			s->sack_ok = 1;
+		else if (kind == 5 && len >= 10 && (len - 2) % 8 == 0)
+			for (int b = 0; b < (len - 2) / 8 && s->nsack < 4; b++, s->nsack++) {
+				s->sack[s->nsack][0] = get32(o + i + 2 + 8 * b);
+				s->sack[s->nsack][1] = get32(o + i + 6 + 8 * b);
+			}
 		i += len;
 	}
 }
@@ -90,6 +96,7 @@ static void established(struct tcb *t, uint32_t ack)
 	t->cwnd = min32(10u * t->mss, 14600u > 2u * t->mss ? 14600u : 2u * t->mss);
 	t->ssthresh = 0x7fffffff;
 	t->recover = ack;
+	t->dupthresh = 3;
 	if (t->backoff == 0) /* Karn: a SYN sent twice gives no sample */
 		tcp_rtt_sample(t, clock_monotonic_ns() - t->rtt_start);
 	t->backoff = 0;
@@ -205,8 +212,33 @@ static int handshake_done(struct tcb *t, const struct tcp_seg *s)
 }
 
 /* RFC 5681 and 6582: growth on new ACKs; leaving recovery, or a partial ACK in it. */
+/*
+ * The hole we resent is acknowledged sooner than any round trip takes: the
+ * original arrived, merely late. Undo the reduction, and wait for more
+ * duplicates next time: the path reorders (Linux adapts its threshold too).
+ */
+static int spurious(struct tcb *t)
+{
+	uint64_t since = clock_monotonic_ns() - t->rexmit_at;
+
+	if (!t->rexmit_at)
+		return 0;
+	t->rexmit_at = 0;
+	if (!t->rtt_min || since >= t->rtt_min)
+		return 0;
+	t->cwnd = t->prior_cwnd > t->cwnd ? t->prior_cwnd : t->cwnd;
+	t->ssthresh = t->prior_ssthresh;
+	t->recovering = 0;
+	t->recover = t->snd_una; /* a later hole may start recovery at once */
+	t->dupacks = 0;
+	t->dupthresh = t->dupthresh < DUPTHRESH_MAX ? t->dupthresh + 1 : DUPTHRESH_MAX;
+	return 1;
+}
+
 static void congestion_on_ack(struct tcb *t, uint32_t ack, uint32_t acked)
 {
+	if (t->recovering && spurious(t))
+		return;
 	if (t->recovering && SEQ_LT(ack, t->recover)) {
 		tcp_retransmit(t); /* the next hole */
 		t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;
@@ -254,16 +286,48 @@ static void new_ack(struct tcb *t, uint32_t ack)
 }
 
 /* Three duplicates: fast retransmit and NewReno recovery; more inflate the window. */
-static void dup_ack(struct tcb *t)
+/* Bytes the peer's SACK blocks say it holds beyond our first unacknowledged byte. */
+static uint32_t sacked(const struct tcb *t, const struct tcp_seg *s)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < s->nsack; i++)
+		if (SEQ_GT(s->sack[i][0], t->snd_una) && SEQ_LT(s->sack[i][0], s->sack[i][1]) &&
+		    SEQ_LEQ(s->sack[i][1], t->snd_max))
+			n += s->sack[i][1] - s->sack[i][0];
+	return n;
+}
+
+/*
+ * Three duplicates, or SACK blocks covering three segments beyond the hole
+ * (RFC 6675's rule), start fast retransmit and NewReno recovery; in it, more
+ * inflate the window. Before that, each of the first two lets one new segment
+ * out (limited transmit, RFC 3042: send_next adds dupacks to the window), so
+ * a small window still earns its three duplicates instead of a timeout.
+ */
+static void dup_ack(struct tcb *t, const struct tcp_seg *s)
+{
+	if (t->recovering) {
+		t->cwnd += t->mss;
+		tcp_arm_reorder(t); /* the hole stays: its retransmission may be lost too */
+		return;
+	}
+	t->dupacks++;
+	if ((t->dupacks < t->dupthresh && sacked(t, s) < (uint32_t)t->dupthresh * t->mss) ||
+	    SEQ_LT(t->snd_una, t->recover)) {
+		tcp_arm_reorder(t); /* too few to be sure: give reordering a little time */
+		return;
+	}
+	tcp_enter_recovery(t);
+}
+
+void tcp_enter_recovery(struct tcb *t)
 {
 	uint32_t flight = t->snd_max - t->snd_una;
 
-	if (t->recovering) {
-		t->cwnd += t->mss;
-		return;
-	}
-	if (++t->dupacks != 3 || SEQ_LT(t->snd_una, t->recover))
-		return;
+	t->prior_cwnd = t->cwnd;
+	t->prior_ssthresh = t->ssthresh;
+	t->rexmit_at = clock_monotonic_ns();
 	t->ssthresh = flight / 2 > 2u * t->mss ? flight / 2 : 2u * t->mss;
 	t->recover = t->snd_max;
 	t->recovering = 1;
@@ -289,9 +353,9 @@ static int ack_input(struct tcb *t, const struct tcp_seg *s)
 		}
 		if (SEQ_GT(s->ack, t->snd_una))
 			new_ack(t, s->ack);
-		else if (!s->len && !(s->flags & TH_FIN) && !wnd_changed &&
+		else if (!s->len && !(s->flags & TH_FIN) && (!wnd_changed || s->nsack) &&
 			 t->snd_max != t->snd_una)
-			dup_ack(t);
+			dup_ack(t, s); /* with SACK blocks, whatever the window did */
 	}
 	if (!t->fin_acked)
 		return 0;

@@ -251,7 +251,8 @@ static int send_next(struct tcb *t)
 {
 	uint32_t inflight = t->snd_nxt - t->snd_una;
 	uint32_t unsent = inflight < t->slen ? t->slen - inflight : 0;
-	uint32_t wnd = min32(t->snd_wnd, t->cwnd);
+	uint32_t lt = t->recovering ? 0 : min32((uint32_t)t->dupacks, 2) * t->mss;
+	uint32_t wnd = min32(t->snd_wnd, t->cwnd + lt);
 	uint32_t len = min32(min32(unsent, inflight < wnd ? wnd - inflight : 0), t->mss);
 	int fin = len == unsent && fin_due(t, inflight, len);
 
@@ -282,6 +283,7 @@ static int send_next(struct tcb *t)
 /* Whatever the windows allow goes out; then an owed ACK; a closed window starts probes. */
 void tcp_output(struct tcb *t)
 {
+	net_tx_hold();
 	if (can_send(t))
 		while (send_next(t))
 			;
@@ -292,6 +294,7 @@ void tcp_output(struct tcb *t)
 		t->persist = 1;
 		tcp_arm_rexmt(t);
 	}
+	net_tx_release();
 }
 
 /* The application made room: announce it if the window grew enough to matter. */
@@ -300,6 +303,9 @@ void tcp_window_update(struct tcb *t)
 	uint32_t old = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	uint32_t now = tcp_rcv_window(t);
 
+	if (t->state != TCPS_ESTABLISHED && t->state != TCPS_FIN_WAIT_1 &&
+	    t->state != TCPS_FIN_WAIT_2)
+		return; /* the peer has finished sending: nothing to announce */
 	if (now >= old + 2 * (uint32_t)t->mss || (old < t->mss && now >= t->mss)) {
 		t->ack_now = 1;
 		tcp_output(t);

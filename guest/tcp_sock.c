@@ -342,7 +342,7 @@ static void tcp_close(struct sock *s)
 {
 	struct tcb *t = tcb_of(s);
 
-	t->orphan = 1;
+	tcb_orphan(t);
 	if (t->state == TCPS_LISTEN) {
 		close_listener(t);
 	} else if (t->state == TCPS_CLOSED || t->state == TCPS_SYN_SENT) {

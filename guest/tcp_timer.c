@@ -9,7 +9,8 @@
 #define RTO_MIN	      (200 * MS) /* Linux's; RFC 6298 says 1 s, a WAN's worry */
 #define RTO_MAX	      (60000 * MS)
 #define DELACK_NS     (40 * MS) /* Linux's minimum delayed ACK */
-#define SYN_RETRIES   6		/* 1 + 2 + ... + 32 s: then connect() gives up */
+#define REORDER_MIN   (2 * MS)
+#define SYN_RETRIES   6 /* 1 + 2 + ... + 32 s: then connect() gives up */
 #define DATA_RETRIES  12
 #define ORPHAN_FIN_NS (60000 * MS) /* an orphan in FIN_WAIT_2 waits this long (Linux) */
 
@@ -24,9 +25,25 @@ void tcp_timer_set(uint64_t *timer, uint64_t at)
 
 void tcp_arm_rexmt(struct tcb *t)
 {
+	t->reorder_wait = 0;
 	uint64_t rto = t->rto << (t->persist ? t->backoff : 0);
 
 	tcp_timer_set(&t->t_rexmt, clock_monotonic_ns() + (rto < RTO_MAX ? rto : RTO_MAX));
+}
+
+/*
+ * Duplicates without enough of them (a small window, or a threshold raised
+ * by reordering): the hole is taken for lost once it is this much overdue,
+ * after RACK (RFC 8985), instead of waiting out a whole timeout.
+ */
+void tcp_arm_reorder(struct tcb *t)
+{
+	uint64_t wait = t->srtt / 2 > REORDER_MIN ? t->srtt / 2 : REORDER_MIN;
+
+	if (t->reorder_wait || wait >= t->rto)
+		return;
+	t->reorder_wait = 1;
+	tcp_timer_set(&t->t_rexmt, clock_monotonic_ns() + wait);
 }
 
 void tcp_arm_delack(struct tcb *t)
@@ -52,6 +69,7 @@ void tcp_rtt_sample(struct tcb *t, uint64_t r)
 		t->rttvar = (3 * t->rttvar + d) / 4;
 		t->srtt = (7 * t->srtt + r) / 8;
 	}
+	t->rtt_min = !t->rtt_min || r < t->rtt_min ? r : t->rtt_min;
 	t->rto = t->srtt + 4 * t->rttvar;
 	t->rto = t->rto < RTO_MIN ? RTO_MIN : t->rto > RTO_MAX ? RTO_MAX : t->rto;
 }
@@ -68,6 +86,7 @@ static void timeout(struct tcb *t)
 	t->recover = t->snd_max;
 	t->acked_ca = 0;
 	t->timing = 0;		 /* Karn: resent segments give no RTT samples */
+	t->rexmit_at = 0;	 /* and a timeout is no spurious fast retransmit */
 	t->snd_nxt = t->snd_una; /* go back: everything unacknowledged is sent again */
 	tcp_output(t);
 }
@@ -78,6 +97,14 @@ static void rexmt_fire(struct tcb *t)
 	    t->state == TCPS_SYN_SENT || t->state == TCPS_SYN_RECEIVED ? SYN_RETRIES : DATA_RETRIES;
 
 	t->t_rexmt = 0;
+	if (t->reorder_wait) { /* overdue, not yet timed out: resend just the hole */
+		if (t->recovering)
+			tcp_retransmit(t);
+		else
+			tcp_enter_recovery(t);
+		tcp_arm_rexmt(t);
+		return;
+	}
 	if (t->persist) { /* the peer answers probes: wait as long as it takes */
 		tcp_probe(t);
 		t->backoff += t->backoff < 10;

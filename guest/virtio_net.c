@@ -29,6 +29,7 @@ static struct {
 	struct tx_slot *slot_of[VIRTQ_GUEST_MAX]; /* tx in flight, by head */
 	struct tx_slot *free_slots[VIRTQ_GUEST_MAX];
 	int nfree, have_mac;
+	int held; /* net_tx_hold depth: kicks wait for the last release */
 	struct poller poller;
 } nd;
 
@@ -158,6 +159,18 @@ static int reap_tx(void)
 	return n;
 }
 
+void net_tx_hold(void)
+{
+	nd.held++;
+}
+
+void net_tx_release(void)
+{
+	if (--nd.held == 0 && nd.dev)
+		virtq_kick(&nd.tx); /* a no-op if nothing was added since the last kick */
+}
+
+/* What the stack answers to a batch of frames (ACKs above all) goes out with one kick. */
 static int net_poll(void)
 {
 	uint64_t now = clock_monotonic_ns();
@@ -165,10 +178,12 @@ static int net_poll(void)
 
 	if (!nd.dev || nd.dev->broken)
 		return 0;
+	net_tx_hold();
 	freed = reap_tx();
 	n = freed + reap_rx() + eth_tick(now) + tcp_tick(now);
 	if (freed)
 		tcp_tx_ready(); /* segments that found the ring full go now */
+	net_tx_release();
 	return n;
 }
 
@@ -199,7 +214,8 @@ int net_dev_send(const uint8_t *eth_hdr, const void *payload, size_t len)
 		return head;
 	}
 	nd.slot_of[head] = s;
-	virtq_kick(&nd.tx);
+	if (!nd.held)
+		virtq_kick(&nd.tx);
 	return 0;
 }
 
