@@ -164,19 +164,26 @@ static void syn_sent_input(struct tcb *t, const struct tcp_seg *s)
 	tcb_changed(t);
 }
 
-/* RFC 9293 3.10.7.4's first check, against the buffer we really have. */
+/*
+ * RFC 9293 3.10.7.4's first check, against the larger of the window we
+ * announced and the buffer we have. An empty segment may sit right at the
+ * edge, as Linux and BSD allow: a sender that filled our window sends its
+ * ACKs with that sequence number.
+ */
 static int acceptable(const struct tcb *t, const struct tcp_seg *s)
 {
-	uint32_t wnd = TCP_BUF - t->rlen, seq = s->seq;
+	uint32_t wnd = TCP_BUF - t->rlen, adv = t->rcv_adv - t->rcv_nxt, end, last;
 
-	if (seq == t->rcv_nxt)
+	if (SEQ_GT(t->rcv_adv, t->rcv_nxt) && adv > wnd)
+		wnd = adv;
+	if (s->seq == t->rcv_nxt)
 		return 1; /* even into a zero window: its ACK and RST still count */
-	if (!wnd)
-		return 0;
-	if (SEQ_GEQ(seq, t->rcv_nxt) && SEQ_LT(seq, t->rcv_nxt + wnd))
-		return 1;
-	seq += s->len - 1;
-	return s->len && SEQ_GEQ(seq, t->rcv_nxt) && SEQ_LT(seq, t->rcv_nxt + wnd);
+	end = t->rcv_nxt + wnd;
+	if (!s->len)
+		return SEQ_GT(s->seq, t->rcv_nxt) && SEQ_LEQ(s->seq, end);
+	last = s->seq + s->len - 1;
+	return (SEQ_GEQ(s->seq, t->rcv_nxt) && SEQ_LT(s->seq, end)) ||
+	       (SEQ_GEQ(last, t->rcv_nxt) && SEQ_LT(last, end));
 }
 
 static void reset_input(struct tcb *t)
