@@ -67,11 +67,16 @@ uint64_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 	return csum_partial(ph, sizeof(ph), 0);
 }
 
+int ip_unicast(uint32_t ip)
+{
+	return ip != 0 && ip != IP_BROADCAST && (ip >> 28) < 0xe &&
+	       !(net_if.mask != ~0u && ip == (net_if.ip | ~net_if.mask));
+}
+
 /* Not a source anyone can be answered at: nothing, broadcast, multicast, ours. */
 static int bad_source(uint32_t src)
 {
-	return src == 0 || src == IP_BROADCAST || (src >> 28) == 0xe || src == net_if.ip ||
-	       (net_if.mask != ~0u && src == (net_if.ip | ~net_if.mask));
+	return !ip_unicast(src) || src == net_if.ip;
 }
 
 /* The echo's identifier, sequence and data come back unchanged; only the type differs. */

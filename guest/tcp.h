@@ -92,6 +92,7 @@ struct tcb {
 	uint64_t srtt, rttvar, rto, rtt_start;
 	uint32_t rtt_seq;
 	int timing, backoff, persist;
+	int probes;	  /* zero window probes since the peer last said anything */
 	int reorder_wait; /* t_rexmt is the shorter wait of tcp_arm_reorder */
 
 	/* Receiving. The ring holds in-order data (rlen) and, beyond it, out-of-order data. */
@@ -134,7 +135,7 @@ void tcp_send_syn(struct tcb *t); /* SYN or SYN-ACK by state, with our options *
 void tcp_send_rst(struct tcb *t);
 void tcp_reset_reply(const struct tcp_seg *s); /* RST for a segment with no connection */
 void tcp_retransmit(struct tcb *t);	       /* the first unacknowledged segment */
-void tcp_probe(struct tcb *t);		       /* zero window probe */
+void tcp_probe(struct tcb *t);		       /* the persist timer's send */
 uint32_t tcp_rcv_window(const struct tcb *t);
 void tcp_window_update(struct tcb *t); /* after the app read: tell the peer if it helps */
 

@@ -152,25 +152,24 @@ void tcb_changed(struct tcb *t)
 	sock_changed();
 }
 
-/* An unaccepted child leaves its listener's books. */
+/* An unaccepted child leaves its listener's books: the accept queue if it is
+ * there, else the count of handshakes under way (its state may be CLOSED by now). */
 static void leave_parent(struct tcb *t)
 {
-	struct tcb *l = t->parent;
+	struct tcb *l = t->parent, **pp;
 
 	if (!l)
 		return;
-	if (t->state == TCPS_SYN_RECEIVED) {
-		l->nsyn--;
-	} else {
-		for (struct tcb **pp = &l->acc_head; *pp; pp = &(*pp)->qnext)
-			if (*pp == t) {
-				*pp = t->qnext;
-				l->nacc--;
-				break;
-			}
+	for (pp = &l->acc_head; *pp && *pp != t; pp = &(*pp)->qnext)
+		;
+	if (*pp) {
+		*pp = t->qnext;
+		l->nacc--;
 		l->acc_tail = NULL;
 		for (struct tcb *c = l->acc_head; c; c = c->qnext)
 			l->acc_tail = c;
+	} else {
+		l->nsyn--;
 	}
 	t->parent = NULL;
 }

@@ -347,6 +347,7 @@ static int ack_input(struct tcb *t, const struct tcp_seg *s)
 {
 	int wnd_changed = 0;
 
+	t->probes = 0; /* the peer is there */
 	if (SEQ_GEQ(s->ack, t->snd_una)) {
 		if (SEQ_LT(t->snd_wl1, s->seq) ||
 		    (t->snd_wl1 == s->seq && SEQ_LEQ(t->snd_wl2, s->ack))) {

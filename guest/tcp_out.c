@@ -203,10 +203,25 @@ void tcp_reset_reply(const struct tcp_seg *s)
 	emit(&o);
 }
 
-/* One sequence number below the window: the peer answers with an ACK and its window. */
+/* A window too small to fill: send what fits anyway (RFC 1122 4.2.3.4's override).
+ * A shut one: probe one sequence number below it; the peer answers with its window. */
 void tcp_probe(struct tcb *t)
 {
-	send_segment(t, t->snd_una - 1, 0, TH_ACK);
+	uint32_t inflight = t->snd_nxt - t->snd_una;
+	uint32_t usable = t->snd_wnd > inflight ? t->snd_wnd - inflight : 0;
+	uint32_t len = min32(min32(usable, t->slen > inflight ? t->slen - inflight : 0), t->mss);
+
+	if (!len) {
+		send_segment(t, t->snd_una - 1, 0, TH_ACK);
+		return;
+	}
+	if (send_segment(t, t->snd_nxt, len, TH_ACK | TH_PSH))
+		return;
+	t->snd_nxt += len;
+	if (SEQ_GT(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	t->persist = 0;
+	tcp_arm_rexmt(t);
 }
 
 static int fin_due(const struct tcb *t, uint32_t inflight, uint32_t len)
@@ -289,8 +304,9 @@ void tcp_output(struct tcb *t)
 			;
 	if (t->ack_now)
 		tcp_send_ack(t);
-	if (can_send(t) && t->snd_wnd == 0 && t->snd_nxt == t->snd_una && t->slen > 0 &&
-	    !t->t_rexmt) {
+	/* Data waits with nothing in flight: the window is shut, or too small to be
+	 * worth using (silly window avoidance). The persist timer ends the wait. */
+	if (can_send(t) && t->snd_nxt == t->snd_una && t->slen > 0 && !t->t_rexmt) {
 		t->persist = 1;
 		tcp_arm_rexmt(t);
 	}

@@ -98,9 +98,9 @@ static int connect_check(struct tcb *t, uint32_t ip, uint16_t port)
 		return -EISCONN;
 	if (t->state != TCPS_CLOSED || t->synced)
 		return -EISCONN;
-	if (!port || !ip || ip == net_if.ip)
+	if (!port || ip == net_if.ip)
 		return -ECONNREFUSED; /* no loopback interface */
-	return ip_routable(ip) ? 0 : -ENETUNREACH;
+	return ip_unicast(ip) && ip_routable(ip) ? 0 : -ENETUNREACH;
 }
 
 /* Sends the SYN; the handshake completes in tcp_in.c. */

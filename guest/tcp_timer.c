@@ -105,10 +105,15 @@ static void rexmt_fire(struct tcb *t)
 		tcp_arm_rexmt(t);
 		return;
 	}
-	if (t->persist) { /* the peer answers probes: wait as long as it takes */
-		tcp_probe(t);
+	if (t->persist) { /* while the peer answers probes, wait as long as it takes */
+		if (++t->probes > DATA_RETRIES) {
+			tcb_drop(t, ETIMEDOUT);
+			return;
+		}
 		t->backoff += t->backoff < 10;
-		tcp_arm_rexmt(t);
+		tcp_probe(t); /* arms the retransmission timer if it sent data */
+		if (t->persist)
+			tcp_arm_rexmt(t);
 		return;
 	}
 	if (++t->backoff > limit) {
