@@ -69,21 +69,37 @@ $(B)/libguest.a: $(GUEST_OBJ)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
+# Read-only files in an image, under / (guest/bundle.c): tools/mkbundle turns a
+# directory into assembly that .incbin's each file, with a table named vmm_bundle.
+# Bundled: examples/NAME/files/, tests/guest/NAME.files/, and mkimage -f DIR.
+MKBUNDLE := $(B)/tools/mkbundle
+$(MKBUNDLE): tools/mkbundle.c | setup
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
+# The generated assembly for image $(1), and beside it (.d) what the image depends on.
+bundle_s = $(B)/gen/bundle/$(subst /,_,$(1)).s
+-include $(wildcard $(B)/gen/bundle/*.d)
+
 # An app: its .c files + the library OS + musl + libfdt -> one bootable image.
-# link_image SOURCES, OUTPUT, EXTRA-CFLAGS
-link_image = @echo "  IMAGE   $(2)"; mkdir -p $(dir $(2)); \
+# link_image SOURCES, OUTPUT, EXTRA-CFLAGS[, DIRECTORY TO BUNDLE]
+link_image = @echo "  IMAGE   $(2)"; mkdir -p $(dir $(2)) $(B)/gen/bundle; \
+	$(if $(4),$(MKBUNDLE) -d $(call bundle_s,$(2)).d -t $(2) $(4) $(call bundle_s,$(2)), \
+		rm -f $(call bundle_s,$(2)) $(call bundle_s,$(2)).d) && \
 	$(GUEST_CC) $(GUEST_APP_CFLAGS) -I$(CURDIR)/guest/include $(3) $(GUEST_LDFLAGS) $(1) \
-		$(B)/libguest.a $(FDT_LIB) -o $(2)
+		$(if $(4),$(call bundle_s,$(2))) $(B)/libguest.a $(FDT_LIB) -o $(2)
 
-$(B)/tests/guest/%.img: tests/guest/%.c $(B)/libguest.a configs/guest.ld
-	$(call link_image,$<,$@,$(WARN) -Ivirtio)
 .SECONDEXPANSION:
-$(B)/examples/%.img: $(B)/libguest.a configs/guest.ld $$(wildcard examples/$$*/*.c)
-	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN))
+$(B)/tests/guest/%.img: tests/guest/%.c $(B)/libguest.a configs/guest.ld \
+		$$(wildcard tests/guest/$$*.files) $$(if $$(wildcard tests/guest/$$*.files),$(MKBUNDLE))
+	$(call link_image,$<,$@,$(WARN) -Ivirtio,$(wildcard tests/guest/$*.files))
+$(B)/examples/%.img: $(B)/libguest.a configs/guest.ld $$(wildcard examples/$$*/*.c) \
+		$$(wildcard examples/$$*/files) $$(if $$(wildcard examples/$$*/files),$(MKBUNDLE))
+	$(call link_image,$(wildcard examples/$*/*.c),$@,$(WARN),$(wildcard examples/$*/files))
 
-# tools/mkimage's entry: make image SRCS="a.c b.c" OUT=app.img [APP_CFLAGS=...]
-image: $(B)/libguest.a
-	$(call link_image,$(SRCS),$(OUT),$(APP_CFLAGS))
+# tools/mkimage's entry: make image SRCS="a.c b.c" OUT=app.img [APP_CFLAGS=...] [BUNDLE_DIR=...]
+image: $(B)/libguest.a $(if $(BUNDLE_DIR),$(MKBUNDLE))
+	$(call link_image,$(SRCS),$(OUT),$(APP_CFLAGS),$(BUNDLE_DIR))
+	$(Q)rm -f $(call bundle_s,$(OUT)) $(call bundle_s,$(OUT)).d
 
 # Unit tests (cmocka) link libvmm; test_cmdline also takes the guest's parser.
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libvmm.a $(wildcard tests/unit/*.h) | setup
@@ -115,8 +131,21 @@ build-fuzz/fuzz_net: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_net.c
 	-lpthread
 build-fuzz/fuzz_vsock: FUZZ_LINK := vmm/virtq.c vmm/virtio_mmio.c vmm/virtio_vsock.c \
 	vmm/vsock_conn.c vmm/vsock_host.c vmm/iothread.c -lpthread
+# The guest's network stack on the host: eth.c and tcp_sock.c come in through wrappers
+# (tests/fuzz/frames_eth.c, frames_tcp_sock.c); the library OS under it is stubbed.
+FRAMES_GUEST := guest/ip.c guest/udp.c guest/inet.c guest/tcp_in.c guest/tcp_out.c \
+	guest/tcp_timer.c guest/tcp_conn.c
+FRAMES_HELPERS := $(filter-out tests/fuzz/frames_seeds.c,$(wildcard tests/fuzz/frames_*.c))
+build-fuzz/fuzz_frames: FUZZ_LINK := $(FRAMES_GUEST) $(FRAMES_HELPERS) -Iguest -Iguest/include \
+	-std=gnu11 $(WARN) -fno-sanitize-recover=undefined
+build-fuzz/fuzz_frames: $(FRAMES_GUEST) $(FRAMES_HELPERS) tests/fuzz/frames.h guest/eth.c \
+	guest/tcp_sock.c $(wildcard guest/*.h virtio/*.h)
+# Its seed corpus, which tests/fuzz.sh writes: handshakes, closes, bulk data, ARP, ping, UDP.
+build-fuzz/frames_seeds: tests/fuzz/frames_seeds.c | setup
+	@mkdir -p $(@D)
+	$(Q)clang -std=gnu11 -g $(WARN) $< -o $@
 
-fuzz: $(FUZZ_BIN)
+fuzz: $(FUZZ_BIN) build-fuzz/frames_seeds
 
 # The whole suite: units and microVMs (plain, then vmm under ASan and UBSan),
 # QEMU cross-boots, and short fuzz runs. One summary line at the end.
@@ -134,15 +163,18 @@ sanitize: san-build
 $(B)/tests/tools/%: tests/tools/%.c | setup
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
+# The network tests' two ends share their wire format.
+$(B)/tests/guest/net_echo.img $(B)/tests/tools/net_peer: tests/guest/net_wire.h
 
 $(B)/tools/%: tools/bench/%.c | setup
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
 
-bench: all $(B)/tools/runstat $(B)/tools/vsockbench
+bench: all $(B)/tools/runstat $(B)/tools/vsockbench $(B)/tests/tools/net_peer
 	B=$(B) tools/bench/boot
 	B=$(B) tools/bench/disk
 	B=$(B) tools/bench/vsock
+	B=$(B) tools/bench/net
 
 FORMATTED := $(wildcard vmm/*.[ch] guest/*.[ch] virtio/*.h tests/unit/*.[ch] tests/fuzz/*.c \
 	tests/guest/*.c examples/*/*.c tools/*.c tools/bench/*.c tests/tools/*.c)

@@ -1,7 +1,8 @@
-/* fd.c: the descriptor table, the open files behind it, /dev names, open/close/dup/fcntl. */
+/* fd.c: the descriptor table, the open files behind it, path lookup, open/close/dup/fcntl. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fd.h"
 #include "libos.h"
@@ -83,34 +84,44 @@ void fd_lazy_devs(const char *prefix, void (*probe)(void))
 	lazy.probe = probe;
 }
 
-/* Absolute paths only: there is no working directory but "/", and no directories. */
-static int lookup(long dirfd, const char *path, struct dev **dev)
+/* What a path names: a device, or a file or directory bundled in the image. */
+struct node {
+	dev_open_fn *open;
+	void *priv;
+	int dir; /* O_DIRECTORY applies */
+};
+
+static int find_dev(const char *name, struct node *n)
 {
 	void (*probe)(void) = lazy.probe;
-	const char *name;
 
-	if (!path)
-		return -EFAULT;
-	if (path[0] != '/')
-		return dirfd == AT_FDCWD ? -ENOENT : fd_file(dirfd) ? -ENOTDIR : -EBADF;
-	if (strncmp(path, "/dev/", 5))
-		return -ENOENT;
-	name = path + 5;
 	if (probe && !strncmp(name, lazy.prefix, strlen(lazy.prefix))) {
 		lazy.probe = NULL;
 		probe();
 	}
 	for (int i = 0; i < ndevs; i++)
 		if (!strcmp(devs[i].name, name)) {
-			*dev = &devs[i];
+			*n = (struct node){ devs[i].open, devs[i].priv, 0 };
 			return 0;
 		}
 	return -ENOENT;
 }
 
-static int open_dev(struct dev *d, struct file *f, int flags)
+/* Absolute paths only: there is no working directory but "/". Devices first, then the bundle. */
+static int lookup(long dirfd, const char *path, struct node *n)
 {
-	if (flags & O_DIRECTORY)
+	if (!path)
+		return -EFAULT;
+	if (path[0] != '/')
+		return dirfd == AT_FDCWD ? -ENOENT : fd_file(dirfd) ? -ENOTDIR : -EBADF;
+	if (!strncmp(path, "/dev/", 5) && !find_dev(path + 5, n))
+		return 0;
+	return bundle_lookup(path, &n->open, &n->priv, &n->dir);
+}
+
+static int open_node(const struct node *n, struct file *f, int flags)
+{
+	if (flags & O_DIRECTORY && !n->dir)
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;
@@ -119,20 +130,45 @@ static int open_dev(struct dev *d, struct file *f, int flags)
 	memset(f, 0, sizeof(*f));
 	f->flags = flags & (3 | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_NOATIME |
 			    O_ASYNC | O_LARGEFILE);
-	return d->open(d->priv, f, flags);
+	return n->open(n->priv, f, flags);
 }
 
 int fd_stat_path(long dirfd, const char *path, struct stat *st)
 {
-	struct dev *d;
+	struct node n;
 	struct file f;
-	int rc = lookup(dirfd, path, &d);
+	int rc = lookup(dirfd, path, &n);
 
-	if (rc || (rc = open_dev(d, &f, O_RDONLY)))
+	if (rc || (rc = open_node(&n, &f, O_RDONLY)))
 		return rc;
 	memset(st, 0, sizeof(*st));
 	if (f.ops->stat)
 		f.ops->stat(&f, st);
+	if (f.ops->close)
+		f.ops->close(&f);
+	return 0;
+}
+
+/* W_OK asks the file itself: opening it for writing is what a read-only disk refuses. */
+int fd_access_path(long dirfd, const char *path, int mode)
+{
+	struct stat st;
+	struct node n;
+	struct file f;
+	int rc;
+
+	if (mode & ~(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	if ((rc = fd_stat_path(dirfd, path, &st)))
+		return rc;
+	if (mode & X_OK && !(st.st_mode & 0111))
+		return -EACCES;
+	if (!(mode & W_OK))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return -EROFS; /* the only directories are the bundle's */
+	if ((rc = lookup(dirfd, path, &n)) || (rc = open_node(&n, &f, O_WRONLY)))
+		return rc;
 	if (f.ops->close)
 		f.ops->close(&f);
 	return 0;
@@ -177,7 +213,7 @@ static struct file *free_file(void)
 static long do_open(long dirfd, const char *path, long flags)
 {
 	struct file *f = free_file();
-	struct dev *d;
+	struct node n;
 	long fd = lowest_free(0);
 	int rc;
 
@@ -185,7 +221,7 @@ static long do_open(long dirfd, const char *path, long flags)
 		return fd;
 	if (!f)
 		return -ENFILE;
-	if ((rc = lookup(dirfd, path, &d)) || (rc = open_dev(d, f, (int)flags)))
+	if ((rc = lookup(dirfd, path, &n)) || (rc = open_node(&n, f, (int)flags)))
 		return rc;
 	return install(fd, f, !!(flags & O_CLOEXEC));
 }

@@ -45,5 +45,27 @@ struct file *fd_file(long fd); /* NULL if fd is not open */
 long fd_new(const struct file_ops *ops, void *priv, int flags);
 /* stat() of a path: the device opened for reading, stat'ed, closed; no fd used. */
 int fd_stat_path(long dirfd, const char *path, struct stat *st);
+/* access(): 0 or -errno (ENOENT, EROFS for W_OK on a read-only file, EACCES for X_OK). */
+int fd_access_path(long dirfd, const char *path, int mode);
+
+/*
+ * bundle.c: read-only files linked into the image by tools/mkbundle. The
+ * image's table is vmm_bundle (an empty one stands in when it has none).
+ */
+struct bundle_file {
+	const char *path; /* "/a/b.txt" */
+	const unsigned char *data;
+	uint64_t size;
+};
+
+struct bundle {
+	uint64_t count;
+	const struct bundle_file *files; /* sorted by path, as strcmp orders them */
+};
+
+extern const struct bundle vmm_bundle;
+
+/* An absolute path that names a bundled file or directory: how open() opens it. */
+int bundle_lookup(const char *path, dev_open_fn **open, void **priv, int *dir);
 
 #endif

@@ -1,4 +1,4 @@
-/* sys_io.c: reads, writes, seeks, syncs, ioctl and stat on open files, through their ops. */
+/* sys_io.c: reads, writes, seeks, syncs, ioctl, stat and access on files, through their ops. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -215,4 +215,15 @@ long sys_newfstatat(const long a[6])
 	if (a[3] & AT_EMPTY_PATH && path && !path[0])
 		return a[0] == AT_FDCWD ? -ENOENT : do_fstat(a[0], st);
 	return fd_stat_path(a[0], path, st);
+}
+
+long sys_access(const long a[6])
+{
+	return fd_access_path(AT_FDCWD, (const char *)a[0], (int)a[1]);
+}
+
+/* The old call without flags; musl uses it when there are none. */
+long sys_faccessat(const long a[6])
+{
+	return fd_access_path(a[0], (const char *)a[1], (int)a[2]);
 }

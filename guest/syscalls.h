@@ -10,7 +10,7 @@ typedef long sys_fn(const long a[6]);
 	X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(preadv)    \
 	X(pwritev) X(lseek) X(fsync) X(fdatasync) X(ioctl) X(fstat) X(stat)     \
 	X(lstat) X(newfstatat) X(open) X(openat) X(close) X(dup) X(dup2)        \
-	X(dup3) X(fcntl)                                                        \
+	X(dup3) X(fcntl) X(access) X(faccessat)                                 \
 	X(brk) X(mmap) X(munmap) X(mprotect) X(madvise) X(mremap)               \
 	X(clock_gettime) X(clock_getres) X(gettimeofday) X(time) X(nanosleep)  \
 	X(clock_nanosleep) X(sched_yield) X(futex) X(membarrier)                \
