@@ -203,6 +203,8 @@ static int handshake_done(struct tcb *t, const struct tcp_seg *s)
 	if (SEQ_LEQ(s->ack, t->snd_una) || SEQ_GT(s->ack, t->snd_max))
 		return 0;
 	established(t, t->iss + 1);
+	if (t->fin_wanted) /* closed during a simultaneous open */
+		t->state = TCPS_FIN_WAIT_1;
 	t->snd_wnd = s->wnd << t->snd_ws;
 	t->snd_wl1 = s->seq;
 	if (l) {

@@ -229,10 +229,11 @@ static int fin_due(const struct tcb *t, uint32_t inflight, uint32_t len)
 	return t->fin_wanted && !t->fin_acked && inflight + len == t->slen;
 }
 
+/* Only what was sent goes again: the data in flight, and our FIN if it went. */
 void tcp_retransmit(struct tcb *t)
 {
-	uint32_t len = min32(t->slen, t->mss);
-	int fin = fin_due(t, 0, len);
+	uint32_t sent = t->snd_max - t->snd_una, len = min32(min32(t->slen, sent), t->mss);
+	int fin = sent > t->slen && fin_due(t, 0, len);
 
 	t->timing = 0; /* Karn: no RTT sample from a retransmitted segment */
 	if (len || fin)

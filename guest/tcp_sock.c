@@ -264,7 +264,11 @@ static void start_close(struct tcb *t)
 {
 	if (t->fin_wanted)
 		return;
-	if (t->state == TCPS_ESTABLISHED || t->state == TCPS_SYN_RECEIVED)
+	if (t->state == TCPS_SYN_RECEIVED) { /* a simultaneous open: FIN after the handshake */
+		t->fin_wanted = 1;
+		return;
+	}
+	if (t->state == TCPS_ESTABLISHED)
 		t->state = TCPS_FIN_WAIT_1;
 	else if (t->state == TCPS_CLOSE_WAIT)
 		t->state = TCPS_LAST_ACK;

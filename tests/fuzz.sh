@@ -1,11 +1,12 @@
 # fuzz.sh: a short libFuzzer run of every target, seeded with the built images.
 # `make fuzz` builds them; FUZZ_SECONDS (default 20) sets each run's length.
-# fuzz_frames takes frames, not images: build-fuzz/frames_seeds writes its seeds.
+# fuzz_frames takes frames, not images: build-fuzz/frames_seeds writes its seeds, and
+# tests/fuzz/frames_regress holds inputs that once found bugs (run first, as all seeds).
 # A crashing input is kept as build-fuzz/crash/<target>-crash-<hash>.
 
 fuzz_seed() {
 	if [ "$1" = fuzz_frames ]; then
-		build-fuzz/frames_seeds "$2"
+		build-fuzz/frames_seeds "$2" && cp tests/fuzz/frames_regress/* "$2/"
 	else
 		cp "$B"/examples/*.img "$B"/tests/guest/*.img "$2/" 2>/dev/null
 	fi

@@ -36,11 +36,12 @@ static void fix_sack(uint8_t *o, size_t n, uint32_t iss)
 /* A segment for a known connection: its numbers were relative to the connection's. */
 static void fix_rel(const uint8_t *ip, uint8_t *seg, size_t len)
 {
-	size_t off = (size_t)(seg[12] >> 4) * 4;
+	size_t off;
 	struct tcb *t;
 
 	if (ip[9] != IP_PROTO_TCP || len < TCP_HLEN)
 		return;
+	off = (size_t)(seg[12] >> 4) * 4;
 	t = tcb_find(get32(ip + 16), get16(seg + 2), get32(ip + 12), get16(seg));
 	if (!t)
 		return;

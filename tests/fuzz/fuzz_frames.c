@@ -7,8 +7,8 @@
  *   0, 12-15  a frame for eth_input (its first 1514 bytes, as the driver would give it);
  *             ARG's bits fix it up first: 1 the IPv4 header checksum and the TCP, UDP or
  *             ICMP checksum; 2 the destination MAC and IPv4 address, to ours; 4 the IPv4
- *             total length and the UDP length, to the frame's; 8 TCP seq and ack counted
- *             from the connection's irs and iss (so a handshake needs no guessed ISN)
+ *             total length and the UDP length, to the frame's; 8 TCP seq, ack and SACK
+ *             blocks counted from the connection's irs and iss (no ISN to guess)
  *   1   the clock moves u16 ms (ARG & 1: seconds), then tcp_tick and eth_tick run
  *   2   accept on slot 0 into a free slot
  *   3   recv on slot ARG: u16 * 4 bytes, byte 2: 1 MSG_PEEK, 2 MSG_WAITALL; byte 3 splits
