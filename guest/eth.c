@@ -88,11 +88,14 @@ static void resolved(struct arp_entry *e, const uint8_t *mac)
 	e->pending_len = 0;
 }
 
-/* Hardware Ethernet, IPv4, sizes 6 and 4; a sender that is a unicast other than us. */
+/* Hardware Ethernet, IPv4, sizes 6 and 4; a sender that is a unicast other than us (or 0). */
 static int arp_sane(const uint8_t *a)
 {
+	static const uint8_t zero[ETH_ALEN];
+
 	return get16(a) == 1 && get16(a + 2) == ETHERTYPE_IPV4 && a[4] == ETH_ALEN && a[5] == 4 &&
-	       !(a[8] & 1) && memcmp(a + 8, net_if.mac, ETH_ALEN) != 0;
+	       !(a[8] & 1) && memcmp(a + 8, net_if.mac, ETH_ALEN) != 0 &&
+	       memcmp(a + 8, zero, ETH_ALEN) != 0;
 }
 
 /* RFC 826's merge: refresh whoever we know; learn the sender only if it asked us. */

@@ -128,8 +128,10 @@ int inet_setopt(struct inet_opts *o, int level, int name, const void *val, sockl
 		o->keepalive = !!v;
 	else if (level == IPPROTO_TCP && name == TCP_NODELAY)
 		o->nodelay = !!v;
-	else if (!(level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF ||
-					   name == SO_REUSEPORT || name == SO_BROADCAST)))
+	else if (level == SOL_SOCKET && name == SO_BROADCAST)
+		o->broadcast = !!v;
+	else if (!(level == SOL_SOCKET &&
+		   (name == SO_SNDBUF || name == SO_RCVBUF || name == SO_REUSEPORT)))
 		return -ENOPROTOOPT;
 	return 0;
 }
@@ -142,6 +144,8 @@ int inet_getopt(const struct inet_opts *o, int level, int name, int *val)
 		*val = o->keepalive;
 	else if (level == IPPROTO_TCP && name == TCP_NODELAY)
 		*val = o->nodelay;
+	else if (level == SOL_SOCKET && name == SO_BROADCAST)
+		*val = o->broadcast;
 	else
 		return -ENOPROTOOPT;
 	return 0;

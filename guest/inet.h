@@ -12,7 +12,7 @@
 
 /* Socket options that mean the same for every AF_INET socket. */
 struct inet_opts {
-	int reuseaddr, keepalive, nodelay, linger, linger_secs;
+	int reuseaddr, keepalive, nodelay, broadcast, linger, linger_secs;
 	uint64_t rcvtimeo, sndtimeo; /* ns; 0: wait forever */
 };
 

@@ -80,6 +80,19 @@ static int udp_bind(struct sock *s, const struct sockaddr *a, socklen_t len)
 	return inet_local_ok(ip) ? do_bind(u, ip, port) : -EADDRNOTAVAIL;
 }
 
+/* Where a datagram may go: not to us (there is no loopback), to no multicast group
+ * (we join none), to a broadcast address only with SO_BROADCAST, as on Linux. */
+static int dest_check(const struct udp_sock *u, uint32_t ip)
+{
+	int bcast = ip == IP_BROADCAST || (net_if.mask != ~0u && ip == (net_if.ip | ~net_if.mask));
+
+	if (ip == net_if.ip)
+		return -ECONNREFUSED;
+	if (bcast)
+		return u->opt.broadcast ? 0 : -EACCES;
+	return ip_unicast(ip) && ip_routable(ip) ? 0 : -ENETUNREACH;
+}
+
 /* AF_UNSPEC dissolves the association, as on Linux. */
 static int udp_connect(struct sock *s, const struct sockaddr *a, socklen_t len, int nonblock)
 {
@@ -97,8 +110,10 @@ static int udp_connect(struct sock *s, const struct sockaddr *a, socklen_t len, 
 	err = inet_addr_in(a, len, &ip, &port);
 	if (err)
 		return err;
-	if (!port || !ip_routable(ip))
-		return !port ? -EINVAL : -ENETUNREACH;
+	if (!port)
+		return -EINVAL;
+	if ((err = dest_check(u, ip)))
+		return err;
 	if (!u->lport && (err = do_bind(u, INADDR_ANY, 0)))
 		return err;
 	u->rip = ip;
@@ -145,8 +160,8 @@ static long udp_sendto(struct sock *s, const struct iovec *iov, int n, int flags
 		return err;
 	if (!port)
 		return to ? -EINVAL : -EDESTADDRREQ;
-	if (!ip_routable(ip))
-		return -ENETUNREACH;
+	if ((err = dest_check(u, ip)))
+		return err;
 	if (!u->lport && (err = do_bind(u, INADDR_ANY, 0)))
 		return err;
 	return send_dgram(u, iov, n, ip, port);

@@ -239,6 +239,15 @@ tcp_have_netem() {
 
 # ttcp NAME FUNCTION [WHY-NOT]: a tk test (or $TCP_RUN's) in a namespace of its own, or
 # skipped with WHY-NOT.
+# Calls that must fail, and how (tests/guest/net_errors.c): it runs to its end, and
+# sends nothing but a broadcast datagram and one SYN the host refuses.
+tcp_errors() {
+	timeout -k 5 30 ip netns exec "$TNS" "$VMM" run "$B/tests/guest/net_errors.img" \
+		--net "tap=tap0,ip=$TCP_IP/24,gw=10.77.0.1" >"$T/out" 2>"$T/err"
+	ST=$?
+	want_status 0 && want_out out "net_errors: ok" && want_no_out out "FAIL"
+}
+
 ttcp() {
 	if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
 		skip "$1" "needs root and ip netns (iproute2) for a network namespace"
@@ -274,6 +283,7 @@ ttcp "tcp/ip: 16 MiB up (cksum) and down (pattern)" tcp_bulk
 ttcp "tcp/ip: 16 MiB both ways through 5% loss, 25% reordering ($tcp_lossy_name)" \
 	"$tcp_lossy_how" "$tcp_no_lossy"
 ttcp "tcp/ip: the guest connects to a host listener" tcp_guest_connect
+ttcp "tcp/ip: refusals as on Linux (no loopback, broadcast, multicast, ports in use)" tcp_errors
 ttcp "httpd: a bundled file and /bytes/N, byte-exact" http_files "$tcp_no_httpd"
 ttcp "httpd: 16 MiB POST /upload (cksum) and GET /bytes/N" http_bulk "$tcp_no_httpd"
 ttcp "httpd: keep-alive: two URLs on one connection" http_keepalive "$tcp_no_httpd"
