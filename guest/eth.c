@@ -143,8 +143,7 @@ int eth_output(uint32_t next_hop, const void *packet, size_t len)
 
 	if (len > ETH_MTU)
 		return -EMSGSIZE;
-	if (next_hop == IP_BROADCAST ||
-	    (net_if.mask != ~0u && next_hop == (net_if.ip | ~net_if.mask)))
+	if (ip_broadcast(next_hop))
 		return send_frame(broadcast, ETHERTYPE_IPV4, packet, len);
 	e = lookup(next_hop);
 	if (e && e->state == RESOLVED)

@@ -67,10 +67,14 @@ uint64_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
 	return csum_partial(ph, sizeof(ph), 0);
 }
 
+int ip_broadcast(uint32_t ip)
+{
+	return ip == IP_BROADCAST || (net_if.mask != ~0u && ip == (net_if.ip | ~net_if.mask));
+}
+
 int ip_unicast(uint32_t ip)
 {
-	return ip != 0 && ip != IP_BROADCAST && (ip >> 28) < 0xe &&
-	       !(net_if.mask != ~0u && ip == (net_if.ip | ~net_if.mask));
+	return ip != 0 && !ip_broadcast(ip) && (ip >> 28) < 0xe;
 }
 
 /* Not a source anyone can be answered at: nothing, broadcast, multicast, ours. */

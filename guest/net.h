@@ -74,7 +74,9 @@ uint16_t ip_checksum(const void *data, size_t len);
 uint64_t csum_partial(const void *data, size_t len, uint64_t sum);
 uint16_t csum_fold(uint64_t sum);
 uint64_t csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len);
-/* Not 0, broadcast (limited or our subnet's), multicast or class E. */
+/* The limited broadcast address, or our subnet's. */
+int ip_broadcast(uint32_t ip);
+/* Not 0, broadcast, multicast or class E. */
 int ip_unicast(uint32_t ip);
 /* Can dst be reached (on the link, or through the gateway)? */
 int ip_routable(uint32_t dst);

@@ -3,6 +3,7 @@
 #define TCP_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "inet.h"
 #include "net.h"
@@ -24,6 +25,28 @@
 #define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
 #define SEQ_GT(a, b)  ((int32_t)((a) - (b)) > 0)
 #define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
+static inline uint32_t min32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A send or receive ring of TCP_BUF bytes: len bytes at pos, wrapping at its end. */
+static inline void ring_read(uint8_t *dst, const uint8_t *ring, uint32_t pos, uint32_t len)
+{
+	uint32_t first = min32(len, TCP_BUF - pos);
+
+	memcpy(dst, ring + pos, first);
+	memcpy(dst + first, ring, len - first);
+}
+
+static inline void ring_write(uint8_t *ring, uint32_t pos, const uint8_t *src, uint32_t len)
+{
+	uint32_t first = min32(len, TCP_BUF - pos);
+
+	memcpy(ring + pos, src, first);
+	memcpy(ring, src + first, len - first);
+}
 
 enum tcp_state {
 	TCPS_CLOSED,

@@ -9,11 +9,6 @@
 #define DEFAULT_MSS   536 /* RFC 9293 3.7.1, without an MSS option */
 #define DUPTHRESH_MAX 8	  /* more, and a small window never earns a fast retransmit */
 
-static uint32_t min32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
-
 /* Options are hostile too: a bad length ends the parse, and what was read stands. */
 static void parse_options(const uint8_t *o, size_t n, struct tcp_seg *s)
 {
@@ -381,14 +376,6 @@ static int ack_input(struct tcb *t, const struct tcp_seg *s)
 		return 1;
 	}
 	return 0;
-}
-
-static void ring_write(uint8_t *ring, uint32_t pos, const uint8_t *d, uint32_t len)
-{
-	uint32_t first = min32(len, TCP_BUF - pos);
-
-	memcpy(ring + pos, d, first);
-	memcpy(ring, d + first, len - first);
 }
 
 /* Remembers [start, end) beyond rcv_nxt, merged with its neighbours, sorted. */

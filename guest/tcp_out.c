@@ -24,11 +24,6 @@ struct out {
 
 static int tx_stalled; /* a segment found every tx slot busy */
 
-static uint32_t min32(uint32_t a, uint32_t b)
-{
-	return a < b ? a : b;
-}
-
 /* A SYN offers MSS, window scaling and SACK; a SYN-ACK answers only what was offered. */
 static size_t syn_options(const struct tcb *t, uint8_t *p)
 {
@@ -77,15 +72,6 @@ static size_t sack_options(const struct tcb *t, uint8_t *p)
 	return n;
 }
 
-/* Copies len bytes from the ring at off, wrapping at its end. */
-static void ring_copy(uint8_t *dst, const uint8_t *ring, uint32_t off, uint32_t len)
-{
-	uint32_t first = min32(len, TCP_BUF - off);
-
-	memcpy(dst, ring + off, first);
-	memcpy(dst + first, ring, len - first);
-}
-
 /* 0, or -EAGAIN when every tx slot is busy: nothing left, the caller tries later. */
 static int emit(const struct out *o)
 {
@@ -102,7 +88,7 @@ static int emit(const struct out *o)
 	put16(seg + 14, o->wnd);
 	put32(seg + 16, 0); /* checksum, urgent pointer */
 	if (o->len)
-		ring_copy(seg + hlen, o->ring, o->off, o->len);
+		ring_read(seg + hlen, o->ring, o->off, o->len);
 	put16(seg + 16,
 	      csum_fold(csum_partial(seg, hlen + o->len,
 				     csum_pseudo(net_if.ip, o->dst, IP_PROTO_TCP, hlen + o->len))));

@@ -149,26 +149,22 @@ static void ring_iov(uint8_t *ring, uint32_t pos, const struct iovec *iov, int n
 		     size_t len, int to_ring)
 {
 	for (int i = 0; i < n && len; i++) {
-		size_t k;
-		char *b = iov[i].iov_base;
+		uint8_t *b;
+		uint32_t c;
 
 		if (skip >= iov[i].iov_len) {
 			skip -= iov[i].iov_len;
 			continue;
 		}
-		for (b += skip, k = iov[i].iov_len - skip, skip = 0; k && len;) {
-			size_t run = TCP_BUF - pos, c = k < len ? k : len;
-
-			c = c < run ? c : run;
-			if (to_ring)
-				memcpy(ring + pos, b, c);
-			else
-				memcpy(b, ring + pos, c);
-			pos = (uint32_t)((pos + c) % TCP_BUF);
-			b += c;
-			k -= c;
-			len -= c;
-		}
+		b = (uint8_t *)iov[i].iov_base + skip;
+		c = (uint32_t)(iov[i].iov_len - skip < len ? iov[i].iov_len - skip : len);
+		if (to_ring)
+			ring_write(ring, pos, b, c);
+		else
+			ring_read(b, ring, pos, c);
+		pos = (pos + c) % TCP_BUF;
+		len -= c;
+		skip = 0;
 	}
 }
 

@@ -84,11 +84,9 @@ static int udp_bind(struct sock *s, const struct sockaddr *a, socklen_t len)
  * (we join none), to a broadcast address only with SO_BROADCAST, as on Linux. */
 static int dest_check(const struct udp_sock *u, uint32_t ip)
 {
-	int bcast = ip == IP_BROADCAST || (net_if.mask != ~0u && ip == (net_if.ip | ~net_if.mask));
-
 	if (ip == net_if.ip)
 		return -ECONNREFUSED;
-	if (bcast)
+	if (ip_broadcast(ip))
 		return u->opt.broadcast ? 0 : -EACCES;
 	return ip_unicast(ip) && ip_routable(ip) ? 0 : -ENETUNREACH;
 }
